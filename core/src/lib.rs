@@ -8,6 +8,9 @@
 //!   framings. Decoding never panics on any byte string.
 //! - [`time`]: the crate's own [`time::Instant`] / [`time::Duration`] (microseconds).
 //!   The core never reads a clock: every input carries `now`.
+//! - [`node`]: the HA state machines, [`node::HostNode`] and [`node::BmcNode`], sans-IO.
+//! - `sim` (feature `sim`): a deterministic world of two controllers for tests,
+//!   simulation and model checking.
 //! - [`status`]: the status names and disabled reasons the reference system (TrueNAS
 //!   Enterprise HA) reports, shared by the wire format and the state machine.
 //!
@@ -18,6 +21,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod node;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod status;
 pub mod time;
 pub mod wire;

@@ -31,6 +31,21 @@ impl core::fmt::Debug for MacKey {
     }
 }
 
+impl PartialEq for MacKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl Eq for MacKey {}
+
+impl core::hash::Hash for MacKey {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        // Simulation state hashing only; never exposed on a wire or in a log.
+        self.raw.hash(state);
+    }
+}
+
 impl MacKey {
     /// A key from its 32 raw bytes.
     pub fn new(raw: [u8; 32]) -> Self {

@@ -21,7 +21,7 @@ pub struct Received {
 ///
 /// One endpoint serves every path of a station, so sequence numbers are shared across
 /// paths and a frame replayed from one path onto another is refused too.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Endpoint {
     key: MacKey,
     me: Sender,

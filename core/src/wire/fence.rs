@@ -34,7 +34,7 @@ pub enum FenceOutcome {
 }
 
 /// The outcome of one fence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, MaxSize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, MaxSize)]
 pub struct FenceReport {
     /// The epoch on whose authority the fence ran.
     pub epoch: u64,

@@ -17,7 +17,7 @@ use crate::status::{DisabledReasons, Status};
 pub const MAX_GROUPS: usize = 8;
 
 /// A host's heartbeat.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, MaxSize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, MaxSize)]
 pub struct Heartbeat {
     /// The status the sender reports.
     pub status: Status,
@@ -32,7 +32,7 @@ pub struct Heartbeat {
 }
 
 /// What a host knows of its own fitness to be (or stay) active.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, MaxSize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, MaxSize)]
 pub struct Health {
     /// Link state of each critical failover group.
     pub groups: Vec<GroupState, MAX_GROUPS>,
@@ -51,7 +51,7 @@ pub struct Health {
 }
 
 /// Link state of one critical failover group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, MaxSize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, MaxSize)]
 pub struct GroupState {
     /// Failover group number (from the configuration).
     pub group: u8,

@@ -27,7 +27,7 @@ pub enum HostLiveness {
 }
 
 /// BMC to peer BMC (path B), every BMC interval: the state of the sender's own host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, MaxSize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, MaxSize)]
 pub struct BmcHeartbeat {
     /// Liveness of the sender's host.
     pub host: HostLiveness,
@@ -42,7 +42,7 @@ pub struct BmcHeartbeat {
 }
 
 /// BMC to own host (path L): everything the BMC knows of the peer controller.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, MaxSize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, MaxSize)]
 pub struct Relay {
     /// Whether the peer BMC's heartbeats arrive on time.
     pub peer_bmc_alive: bool,

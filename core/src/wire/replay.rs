@@ -35,14 +35,14 @@ pub enum Freshness {
     },
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 struct Slot {
     current: Option<(u32, u64)>,
     retired: [Option<u32>; RETIRED_BOOTS],
 }
 
 /// Per-sender replay state; one per receiving endpoint.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ReplayGuard {
     slots: [Slot; 4],
 }

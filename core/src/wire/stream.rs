@@ -20,15 +20,21 @@ const COBS_OVERHEAD: usize = MAX_FRAME_LEN / 254 + 1;
 pub const MAX_STREAM_FRAME_LEN: usize = MAX_FRAME_LEN + COBS_OVERHEAD + 2;
 
 /// Write `frame` COBS-encoded between two delimiters into `out`; returns the length.
+/// Any buffer at least as long as the result fits ([`MAX_STREAM_FRAME_LEN`] always does).
 pub fn encode_stream_frame(frame: &[u8], out: &mut [u8]) -> Result<usize, EncodeError> {
-    let need = frame.len() + frame.len() / 254 + 1 + 2;
-    if frame.len() > MAX_FRAME_LEN || out.len() < need {
+    if frame.len() > MAX_FRAME_LEN {
         return Err(EncodeError::BufferTooSmall);
     }
-    out[0] = 0;
-    let n = cobs::encode(frame, &mut out[1..need - 1]);
-    out[1 + n] = 0;
-    Ok(n + 2)
+    // COBS needs one extra byte per run of 254 non-zero bytes only where such a run
+    // occurs, so encode into scratch space and copy out the exact length.
+    let mut scratch = [0u8; MAX_STREAM_FRAME_LEN];
+    let n = cobs::encode(frame, &mut scratch[1..MAX_STREAM_FRAME_LEN - 1]);
+    let total = n + 2;
+    let dst = out.get_mut(..total).ok_or(EncodeError::BufferTooSmall)?;
+    dst[0] = 0;
+    dst[1..=n].copy_from_slice(&scratch[1..=n]);
+    dst[n + 1] = 0;
+    Ok(total)
 }
 
 /// Streaming COBS decoder with a fixed buffer. Feed it whatever the UART delivered;

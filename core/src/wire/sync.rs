@@ -22,7 +22,7 @@ pub const CONFIG_CHUNK_LEN: usize = 160;
 pub const KEY_CHUNK_LEN: usize = 64;
 
 /// One chunk of a configuration push.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, MaxSize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, MaxSize)]
 pub struct ConfigChunk {
     /// Digest of the whole configuration being pushed (identifies the push).
     pub digest: Digest,
@@ -35,7 +35,7 @@ pub struct ConfigChunk {
 }
 
 /// One encrypted chunk of a pool key held in escrow by the peer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, MaxSize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, MaxSize)]
 pub struct KeyEscrowChunk {
     /// The pool's GUID.
     pub pool: u64,

@@ -1,0 +1,531 @@
+//! Scripted-clock tests of the HA state machine: every seed feature (disabled, designated
+//! primary, timeout, forced takeover, failover groups, giveback, become passive,
+//! disabled reasons) and the failure handling, each on the simulated world with its
+//! safety checks running after every step.
+
+use failover_core::node::{
+    AdminCommand, AdminError, EventKind, PeerVerdict, ReservationKey, Settings, StateName, TakeoverCause,
+};
+use failover_core::sim::{Fault, Link, SimConfig, World};
+use failover_core::status::{DisabledReason, Status};
+use failover_core::time::Duration;
+use failover_core::wire::Controller::{self, A, B};
+use failover_core::wire::{Digest, GroupState};
+
+fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+fn world_with(settings: Settings) -> World {
+    let mut cfg = SimConfig::realistic();
+    cfg.settings = settings;
+    cfg.host_hang = settings.failover_timeout;
+    World::new(cfg, 7)
+}
+
+fn settled() -> World {
+    let mut w = world_with(Settings::default());
+    w.boot_all();
+    w.run_for(ms(500));
+    assert_pair(&w, A, B);
+    w
+}
+
+#[track_caller]
+fn assert_no_violation(w: &World) {
+    assert_eq!(w.violation, None, "{}", w.summary());
+}
+
+#[track_caller]
+fn assert_pair(w: &World, active: Controller, standby: Controller) {
+    assert_no_violation(w);
+    let a = w.host(active).expect("active host runs");
+    let s = w.host(standby).expect("standby host runs");
+    assert_eq!(a.state_name(), StateName::Active, "{}", w.summary());
+    assert_eq!(a.status(), Status::Master);
+    assert_eq!(s.state_name(), StateName::Standby, "{}", w.summary());
+    assert_eq!(s.status(), Status::Backup);
+    assert_eq!(w.disk.holder(), Some(active), "reservation held by the active");
+    assert_eq!(w.disk.registration(standby), None, "standby holds no key");
+    assert_eq!(w.vip_owner, Some(active), "VIP on the active");
+    assert_eq!(w.writers(), vec![active]);
+}
+
+fn reasons(w: &World, c: Controller) -> Vec<DisabledReason> {
+    w.host(c).expect("host runs").disabled_reasons(local(w, c)).iter().collect()
+}
+
+fn local(w: &World, _c: Controller) -> failover_core::time::Instant {
+    w.now
+}
+
+fn takeovers_after(w: &World, t: failover_core::time::Instant) -> Vec<(Controller, TakeoverCause)> {
+    w.takeovers.iter().filter(|r| r.at > t).map(|r| (r.by, r.cause)).collect()
+}
+
+// ----- designated primary --------------------------------------------------------------
+
+#[test]
+fn designated_primary_wins_a_simultaneous_boot() {
+    for primary in [A, B] {
+        let mut w = world_with(Settings { primary, ..Settings::default() });
+        w.boot_all();
+        w.run_for(ms(500));
+        assert_pair(&w, primary, primary.peer());
+        assert_eq!(w.takeovers.len(), 1);
+        assert_eq!(w.takeovers[0].cause, TakeoverCause::Election);
+        assert_eq!(w.takeovers[0].epoch, 1);
+    }
+}
+
+#[test]
+fn the_other_controller_wins_when_the_primary_cannot_fence() {
+    let mut w = world_with(Settings::default());
+    w.hosts[0].health.fencing_available = false;
+    w.boot_all();
+    w.run_for(ms(500));
+    assert_pair(&w, B, A);
+}
+
+#[test]
+fn no_automatic_failback_to_the_primary() {
+    let mut w = settled();
+    w.crash_host(A, Some(ms(300)));
+    w.run_for(ms(2_000));
+    assert_pair(&w, B, A);
+    assert_eq!(w.host(B).map(|n| n.epoch()), Some(2));
+}
+
+#[test]
+fn a_lone_controller_becomes_active_after_listening_and_reports_single() {
+    let mut w = world_with(Settings::default());
+    w.boot_host(B);
+    w.run_for(ms(150));
+    assert_eq!(w.host(B).map(|n| n.status()), Some(Status::Electing), "still listening at boot");
+    w.run_for(ms(500));
+    let b = w.host(B).expect("runs");
+    assert_eq!(b.state_name(), StateName::Active);
+    assert_eq!(b.status(), Status::Single, "never heard a peer: HA protects nothing");
+    assert!(reasons(&w, B).contains(&DisabledReason::NoPeer));
+    w.boot_host(A);
+    w.run_for(ms(500));
+    assert_pair(&w, B, A);
+}
+
+// ----- timeout ---------------------------------------------------------------------------
+
+#[test]
+fn failover_timeout_sets_the_detection_time() {
+    for timeout_ms in [50u64, 200, 1_000] {
+        let settings = Settings { failover_timeout: ms(timeout_ms), ..Settings::default() };
+        let mut w = world_with(settings);
+        w.cfg.has_bmc = false;
+        w.boot_all();
+        w.run_for(ms(1_500));
+        assert_pair(&w, A, B);
+        let crash = w.now;
+        w.crash_host(A, None);
+        w.run_for(ms(timeout_ms + 500));
+        let t = w.takeovers.last().expect("a takeover");
+        assert_eq!((t.by, t.cause), (B, TakeoverCause::PeerSilent));
+        let detect = t.at.saturating_since(crash);
+        let interval = settings.heartbeat_interval;
+        assert!(detect + interval >= ms(timeout_ms), "detected after {detect} with timeout {timeout_ms} ms");
+        assert!(
+            detect <= ms(timeout_ms) + interval + ms(1),
+            "detected after {detect} with timeout {timeout_ms} ms"
+        );
+        assert_eq!(w.host(B).map(|n| n.state_name()), Some(StateName::Active));
+        let tl = w.host(B).and_then(|n| n.last_failover()).expect("timeline");
+        assert!(tl.total().is_some() && tl.fence().is_some() && tl.import().is_some());
+    }
+}
+
+#[test]
+fn settings_are_validated_and_name_the_bad_field() {
+    let mut w = settled();
+    let bad = Settings { failover_timeout: ms(5), ..Settings::default() };
+    assert!(matches!(w.admin(A, AdminCommand::SetSettings(bad)), Err(AdminError::BadSettings(_))));
+    let good = Settings { failover_timeout: ms(100), ..Settings::default() };
+    assert_eq!(w.admin(A, AdminCommand::SetSettings(good)), Ok(()));
+    assert_eq!(w.host(A).map(|n| n.settings()), Some(good));
+}
+
+// ----- disabled and forced takeover ----------------------------------------------------
+
+#[test]
+fn failover_disabled_both_boot_standby_and_nothing_moves() {
+    let mut w = world_with(Settings { disabled: true, ..Settings::default() });
+    w.boot_all();
+    w.run_for(ms(2_000));
+    for c in [A, B] {
+        assert_eq!(w.host(c).map(|n| n.status()), Some(Status::Backup));
+        assert!(reasons(&w, c).contains(&DisabledReason::AdminDisabled));
+    }
+    assert!(w.takeovers.is_empty());
+    // Only an admin forced takeover makes one active.
+    assert_eq!(w.admin(B, AdminCommand::ForceTakeover), Ok(()));
+    w.run_for(ms(200));
+    assert_pair(&w, B, A);
+    assert_eq!(w.takeovers.last().map(|t| t.cause), Some(TakeoverCause::Forced));
+    // Disabled: the active dying moves nothing.
+    let t = w.now;
+    w.crash_host(B, None);
+    w.run_for(ms(2_000));
+    assert!(takeovers_after(&w, t).is_empty());
+    assert_eq!(w.host(A).map(|n| n.status()), Some(Status::Backup));
+}
+
+#[test]
+fn forced_takeover_is_refused_while_the_peer_is_a_live_active() {
+    let mut w = settled();
+    assert_eq!(w.admin(B, AdminCommand::ForceTakeover), Err(AdminError::PeerActive));
+    assert_eq!(w.admin(A, AdminCommand::ForceTakeover), Err(AdminError::AlreadyActive));
+    w.run_for(ms(200));
+    assert_pair(&w, A, B);
+}
+
+#[test]
+fn disabling_failover_while_active_keeps_the_active() {
+    let mut w = settled();
+    let s = Settings { disabled: true, ..Settings::default() };
+    for c in [A, B] {
+        assert_eq!(w.admin(c, AdminCommand::SetSettings(s)), Ok(()));
+    }
+    w.run_for(ms(500));
+    assert_pair(&w, A, B);
+    assert!(reasons(&w, B).contains(&DisabledReason::AdminDisabled));
+}
+
+// ----- critical failover groups ----------------------------------------------------------
+
+fn group(w: &mut World, c: Controller, up: u8, total: u8) {
+    w.update_health(c, |h| {
+        h.groups.clear();
+        let _ = h.groups.push(GroupState { group: 1, up, total });
+    });
+}
+
+#[test]
+fn critical_group_down_for_the_timeout_hands_over_to_the_peer() {
+    let mut w = settled();
+    let t = w.now;
+    group(&mut w, A, 0, 2);
+    w.run_for(ms(30));
+    assert_pair(&w, A, B); // not yet: the timeout has not passed
+    w.run_for(ms(500));
+    assert_pair(&w, B, A);
+    assert_eq!(takeovers_after(&w, t), vec![(B, TakeoverCause::Handover)]);
+}
+
+#[test]
+fn one_interface_of_a_group_still_up_keeps_the_active() {
+    let mut w = settled();
+    group(&mut w, A, 1, 2);
+    w.run_for(ms(500));
+    assert_pair(&w, A, B);
+}
+
+#[test]
+fn a_group_down_on_both_controllers_moves_nothing() {
+    let mut w = settled();
+    group(&mut w, B, 0, 1);
+    group(&mut w, A, 0, 1);
+    w.run_for(ms(500));
+    assert_pair(&w, A, B);
+}
+
+#[test]
+fn a_group_that_comes_back_within_the_timeout_moves_nothing() {
+    let mut w = settled();
+    group(&mut w, A, 0, 1);
+    w.run_for(ms(30));
+    group(&mut w, A, 1, 1);
+    w.run_for(ms(500));
+    assert_pair(&w, A, B);
+}
+
+// ----- giveback and become passive ---------------------------------------------------------
+
+#[test]
+fn giveback_hands_the_pool_to_the_standby() {
+    let mut w = settled();
+    assert_eq!(w.admin(B, AdminCommand::Giveback), Err(AdminError::NotActive));
+    assert_eq!(w.admin(A, AdminCommand::Giveback), Ok(()));
+    w.run_for(ms(300));
+    assert_pair(&w, B, A);
+    assert_eq!(w.host(B).map(|n| n.epoch()), Some(2));
+    // And back again.
+    assert_eq!(w.admin(B, AdminCommand::Giveback), Ok(()));
+    w.run_for(ms(300));
+    assert_pair(&w, A, B);
+    assert_eq!(w.host(A).map(|n| n.epoch()), Some(3));
+}
+
+#[test]
+fn giveback_is_refused_without_a_reachable_standby() {
+    let mut w = settled();
+    w.crash_host(B, None);
+    w.run_for(ms(200));
+    assert_eq!(w.admin(A, AdminCommand::Giveback), Err(AdminError::PeerUnavailable));
+    assert_eq!(w.host(A).map(|n| n.state_name()), Some(StateName::Active));
+}
+
+#[test]
+fn become_passive_lets_the_standby_take_over() {
+    let mut w = settled();
+    assert_eq!(w.admin(A, AdminCommand::BecomePassive), Ok(()));
+    w.run_for(ms(300));
+    assert_pair(&w, B, A);
+}
+
+#[test]
+fn a_takeover_request_from_the_standby_moves_the_role() {
+    let mut w = settled();
+    assert_eq!(w.admin(A, AdminCommand::RequestTakeover), Err(AdminError::AlreadyActive));
+    assert_eq!(w.admin(B, AdminCommand::RequestTakeover), Ok(()));
+    w.run_for(ms(300));
+    assert_pair(&w, B, A);
+}
+
+#[test]
+fn a_failed_export_on_demotion_reboots_the_node() {
+    let mut w = settled();
+    w.hosts[0].fail_export = true;
+    let boots = w.hosts[0].boots;
+    assert_eq!(w.admin(A, AdminCommand::Giveback), Ok(()));
+    w.run_for(ms(2_000));
+    assert!(w.hosts[0].boots > boots, "A rebooted (STCNITH)");
+    assert_pair(&w, B, A);
+}
+
+// ----- disabled reasons ----------------------------------------------------------------------
+
+#[test]
+fn a_healthy_pair_reports_no_disabled_reason() {
+    let w = settled();
+    assert_eq!(reasons(&w, A), vec![]);
+    assert_eq!(reasons(&w, B), vec![]);
+}
+
+#[test]
+fn each_local_health_problem_is_reported_as_its_reason() {
+    type Edit = fn(&mut failover_core::node::LocalHealth);
+    let cases: [(Edit, DisabledReason); 6] = [
+        (|h| h.groups.clear(), DisabledReason::NoCriticalInterfaces),
+        (|h| h.vip_count = 0, DisabledReason::NoVip),
+        (|h| h.pools_total = 0, DisabledReason::NoPools),
+        (|h| h.fencing_available = false, DisabledReason::FencingUnavailable),
+        (|h| h.watchdog_available = false, DisabledReason::WatchdogUnavailable),
+        (|h| h.heartbeat_carrier = false, DisabledReason::NoCarrierOnHeartbeat),
+    ];
+    for (edit, reason) in cases {
+        let mut w = settled();
+        w.update_health(B, edit);
+        w.run_for(ms(50));
+        assert_eq!(reasons(&w, B), vec![reason]);
+    }
+}
+
+#[test]
+fn mismatches_with_the_peer_are_reported_on_both_sides() {
+    let mut w = settled();
+    w.update_health(B, |h| h.config_digest = Digest::of(b"other config"));
+    w.run_for(ms(50));
+    for c in [A, B] {
+        assert_eq!(reasons(&w, c), vec![DisabledReason::ConfigMismatch]);
+    }
+    w.update_health(B, |h| {
+        h.config_digest = Digest::default();
+        h.disk_set_digest = Digest::of(b"disk serials");
+    });
+    w.run_for(ms(50));
+    for c in [A, B] {
+        assert_eq!(reasons(&w, c), vec![DisabledReason::DiskSetMismatch]);
+    }
+}
+
+#[test]
+fn a_disk_set_mismatch_blocks_an_automatic_takeover() {
+    let mut w = settled();
+    w.update_health(B, |h| h.disk_set_digest = Digest::of(b"missing a disk"));
+    w.run_for(ms(50));
+    let t = w.now;
+    w.crash_host(A, None);
+    w.run_for(ms(1_000));
+    assert!(takeovers_after(&w, t).is_empty());
+    assert!(reasons(&w, B).contains(&DisabledReason::NoPeer));
+}
+
+#[test]
+fn link_faults_are_reported_per_path() {
+    let mut w = settled();
+    for l in Link::bmc_link() {
+        w.set_link(l, false);
+    }
+    w.run_for(ms(200));
+    assert_eq!(reasons(&w, A), vec![DisabledReason::NoBmcLink]);
+    w.cut.clear();
+    for l in Link::host_link() {
+        w.set_link(l, false);
+    }
+    w.run_for(ms(200));
+    assert_eq!(reasons(&w, B), vec![DisabledReason::NoHostLink]);
+}
+
+#[test]
+fn failover_in_progress_is_reported_locally_and_remotely() {
+    let mut w = settled();
+    w.cfg.timings.export = ms(300);
+    assert_eq!(w.admin(A, AdminCommand::Giveback), Ok(()));
+    w.run_for(ms(100));
+    assert!(reasons(&w, A).contains(&DisabledReason::LocalFailoverInProgress), "{:?}", reasons(&w, A));
+    assert!(reasons(&w, B).contains(&DisabledReason::RemoteFailoverInProgress), "{:?}", reasons(&w, B));
+    w.run_for(ms(500));
+    assert_pair(&w, B, A);
+}
+
+// ----- liveness over several paths -----------------------------------------------------------
+
+#[test]
+fn host_link_cut_with_the_bmc_path_alive_is_a_link_fault_not_a_takeover() {
+    let mut w = settled();
+    let t = w.now;
+    for l in Link::host_link() {
+        w.set_link(l, false);
+    }
+    w.run_for(ms(2_000));
+    assert_pair(&w, A, B);
+    assert!(takeovers_after(&w, t).is_empty());
+    assert_eq!(w.host(B).map(|n| n.peer_verdict()), Some(PeerVerdict::AliveViaBmcOnly));
+}
+
+#[test]
+fn a_hung_active_is_taken_over_and_fenced_and_never_writes_again() {
+    let mut w = settled();
+    let t = w.now;
+    w.hang_host(A);
+    w.run_for(ms(200));
+    let tk = takeovers_after(&w, t);
+    assert_eq!(tk.len(), 1);
+    assert!(matches!(tk[0], (B, TakeoverCause::PeerHung | TakeoverCause::PeerSilent)));
+    assert_eq!(w.host(B).map(|n| n.state_name()), Some(StateName::Active));
+    w.resume_host(A);
+    w.run_for(ms(2_000));
+    assert_no_violation(&w);
+    assert_pair(&w, B, A);
+}
+
+#[test]
+fn a_stalled_standby_does_not_take_over_from_a_healthy_active() {
+    let mut w = settled();
+    let t = w.now;
+    w.hang_host(B);
+    w.run_for(ms(2_000));
+    w.resume_host(B);
+    w.run_for(ms(1_000));
+    assert!(takeovers_after(&w, t).is_empty(), "{:?}", takeovers_after(&w, t));
+    assert_pair(&w, A, B);
+}
+
+#[test]
+fn a_clock_step_on_the_standby_does_not_cause_a_takeover() {
+    let mut w = settled();
+    let t = w.now;
+    w.inject(Fault::ClockStep(B, 5_000_000));
+    w.run_for(ms(500));
+    w.inject(Fault::ClockStep(B, -7_000_000));
+    w.run_for(ms(500));
+    assert!(takeovers_after(&w, t).is_empty());
+    assert_pair(&w, A, B);
+}
+
+#[test]
+fn both_links_cut_lets_the_disk_decide_with_one_survivor() {
+    let mut w = settled();
+    w.inject(Fault::Partition);
+    w.run_for(ms(3_000));
+    assert_no_violation(&w);
+    assert_eq!(w.actives(), vec![B], "{}", w.summary());
+    assert_eq!(w.disk.holder(), Some(B));
+    assert_eq!(w.writers(), vec![B]);
+}
+
+// ----- failure handling ----------------------------------------------------------------------
+
+#[test]
+fn a_failed_fence_goes_to_error_without_importing() {
+    let mut w = settled();
+    w.inject(Fault::LoseDiskPath(B));
+    w.crash_host(A, None);
+    w.run_for(ms(500));
+    let b = w.host(B).expect("runs");
+    assert_eq!(b.status(), Status::Error);
+    assert_eq!(b.state_name(), StateName::Error);
+    assert!(!b.io_allowed());
+    assert_eq!(w.vip_owner, None);
+}
+
+#[test]
+fn a_lost_reservation_fences_the_active_and_starves_its_watchdog() {
+    let mut w = settled();
+    // Someone else (here: a newer epoch on B's path) preempts A's key on the disk.
+    let _ = w.disk.fence_and_reserve(B, ReservationKey::new(B, 9));
+    let boots = w.hosts[0].boots;
+    w.run_for(ms(100));
+    let a = w.host(A).expect("runs until its watchdog fires");
+    assert_eq!(a.state_name(), StateName::Fenced);
+    assert_eq!(a.status(), Status::Error);
+    assert!(w.hosts[0].io_stopped, "I/O stopped at once");
+    assert_no_violation(&w);
+    w.run_for(ms(1_000));
+    assert!(w.hosts[0].boots > boots, "the watchdog reset the fenced host");
+}
+
+#[test]
+fn an_active_that_hears_a_newer_epoch_stops_at_once() {
+    // Reservation checks so rare that only the peer's heartbeat can tell A.
+    let mut cfg = SimConfig::realistic();
+    cfg.reservation_check = Duration::from_secs(60);
+    let mut w = World::new(cfg, 7);
+    w.boot_all();
+    w.run_for(ms(500));
+    assert_pair(&w, A, B);
+    w.inject(Fault::Partition);
+    w.run_for(ms(150));
+    assert_eq!(w.host(B).map(|n| n.state_name()), Some(StateName::Active));
+    assert_eq!(w.host(A).map(|n| n.state_name()), Some(StateName::Active), "A has not noticed yet");
+    assert_eq!(w.writers(), vec![B], "but the disk already refuses A");
+    w.inject(Fault::HealAll);
+    w.run_for(ms(30));
+    let a = w.host(A).expect("runs");
+    assert_eq!(a.state_name(), StateName::Fenced);
+    assert!(w.hosts[0].io_stopped);
+    assert_no_violation(&w);
+}
+
+#[test]
+fn frames_from_a_forged_or_replayed_source_are_rejected_and_counted() {
+    let mut w = settled();
+    let frame = w.in_flight.iter().find(|f| f.link == Link::host_link()[0]).cloned();
+    w.run_for(ms(20));
+    let before = w.rejected_frames;
+    if let Some(mut f) = frame {
+        f.due = w.now;
+        w.in_flight.push(f.clone()); // replay of an old frame
+        f.bytes[20] ^= 0x40; // and a corrupted one
+        w.in_flight.push(f);
+    }
+    w.run_for(ms(20));
+    assert_eq!(w.rejected_frames, before + 2);
+    assert_pair(&w, A, B);
+}
+
+#[test]
+fn events_name_takeover_causes_and_state_changes() {
+    let mut w = settled();
+    w.crash_host(A, None);
+    w.run_for(ms(200));
+    assert!(w.takeovers.iter().any(|t| t.by == B && t.cause == TakeoverCause::PeerSilent));
+    let _ = EventKind::ReservationLost;
+}
