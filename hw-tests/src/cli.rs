@@ -1,11 +1,52 @@
 //! Command line of the runner.
 
-use crate::report::Tally;
+use crate::report::{CaseResult, Tally};
+use crate::suites::{model, sim};
 
 /// The suites this build knows, with one line each on what they cover.
-pub const SUITES: &[(&str, &str)] = &[];
+pub const SUITES: &[(&str, &str)] = &[
+    ("model", "exhaustive deviation-bounded exploration of the core state machines"),
+    ("sim", "seeded whole-system simulation with random faults (--seeds N, --seed S)"),
+];
 
-const USAGE: &str = "usage: hw-tests run <suite>|all [options]\n       hw-tests list";
+const USAGE: &str = "usage: hw-tests run <suite>|all [--seeds N] [--seed S] [--deviations K] [--horizon-factor F]\n       hw-tests list";
+
+fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>, String> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(None),
+        Some(i) => {
+            let v = args.get(i + 1).ok_or_else(|| format!("{name} needs a value"))?;
+            v.parse().map(Some).map_err(|_| format!("{name}: `{v}` is not a valid value"))
+        }
+    }
+}
+
+fn run_suite(name: &str, args: &[String]) -> Result<Vec<CaseResult>, String> {
+    match name {
+        "model" => {
+            let mut o = model::ModelOpts::default();
+            if let Some(k) = flag(args, "--deviations")? {
+                o.extra_deviations = k;
+            }
+            if let Some(f) = flag(args, "--horizon-factor")? {
+                o.horizon_factor = f;
+            }
+            if let Some(n) = flag(args, "--liveness-every")? {
+                o.liveness_every = n;
+            }
+            Ok(model::run(o))
+        }
+        "sim" => {
+            let seeds = flag(args, "--seeds")?.unwrap_or(10_000);
+            let seed = flag(args, "--seed")?;
+            Ok(sim::run(sim::SimOpts { seeds, seed }))
+        }
+        other => Err(format!(
+            "unknown suite `{other}`; known: all{}",
+            SUITES.iter().map(|(n, _)| format!(", {n}")).collect::<String>()
+        )),
+    }
+}
 
 /// Run the command line `args` (without the program name); returns the exit code.
 pub fn main(args: Vec<String>) -> i32 {
@@ -16,24 +57,26 @@ pub fn main(args: Vec<String>) -> i32 {
             }
             0
         }
-        Some("run") => match args.get(1).map(String::as_str) {
-            Some("all") => {
-                let tally = Tally::default();
-                println!("{}", tally.summary());
-                0
-            }
-            Some(other) => {
-                eprintln!(
-                    "unknown suite `{other}`; known: all{}",
-                    SUITES.iter().map(|(n, _)| format!(", {n}")).collect::<String>()
-                );
-                2
-            }
-            None => {
+        Some("run") => {
+            let Some(suite) = args.get(1) else {
                 eprintln!("{USAGE}");
-                2
+                return 2;
+            };
+            let names: Vec<&str> =
+                if suite == "all" { SUITES.iter().map(|(n, _)| *n).collect() } else { vec![suite.as_str()] };
+            let mut tally = Tally::default();
+            for name in names {
+                match run_suite(name, &args[2..]) {
+                    Ok(results) => results.iter().for_each(|r| tally.record(r)),
+                    Err(e) => {
+                        eprintln!("{e}\n{USAGE}");
+                        return 2;
+                    }
+                }
             }
-        },
+            println!("{}", tally.summary());
+            i32::from(tally.failed > 0)
+        }
         _ => {
             eprintln!("{USAGE}");
             2

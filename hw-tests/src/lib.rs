@@ -1,10 +1,19 @@
 //! `hw-tests`: the one entry point for the project's system-level suites.
 //!
-//! `cargo run --release -p hw-tests -- run <suite>` runs a suite; each case prints one
-//! line and the run ends with `N passed, N failed`. Suites arrive with the issues that
-//! build what they test (model checking and simulation of the core, network-namespace
-//! runs of `failoverd`, the VM with real kernel drivers, the emulated BMC firmware, the
-//! whole system).
+//! `cargo run --release -p hw-tests -- run <suite> [options]` runs a suite; each case
+//! prints one line and the run ends with `N passed, N failed`. `run all` runs every
+//! suite with its CI settings.
+//!
+//! Suites so far:
+//! - `model`: exhaustive exploration of the real core state machines (two hosts, two
+//!   BMCs, a PR disk) over every schedule that deviates from the nominal one in at most
+//!   K ways (lost, duplicated or reordered frames, early completions, crashes, hangs,
+//!   partitions), checking safety at every state and liveness under fair continuation.
+//! - `sim`: seeded whole-system simulation in virtual time with random faults,
+//!   checking the same safety properties and the detection-time bound, and reporting
+//!   the latency distribution.
 
 pub mod cli;
 pub mod report;
+pub mod stats;
+pub mod suites;

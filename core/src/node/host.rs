@@ -202,6 +202,9 @@ enum TakeoverPhase {
     Fencing,
     Importing,
     RaisingVips,
+    /// A last reservation check: become active only on a verified reservation (a
+    /// concurrent takeover may have preempted us while we imported).
+    Verifying,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -382,6 +385,7 @@ impl HostNode {
                 TakeoverPhase::Fencing => StateName::TakeoverFencing,
                 TakeoverPhase::Importing => StateName::TakeoverImporting,
                 TakeoverPhase::RaisingVips => StateName::TakeoverRaisingVips,
+                TakeoverPhase::Verifying => StateName::TakeoverVerifying,
             },
             State::Active { .. } => StateName::Active,
             State::Giveback { phase, .. } => match phase {
@@ -441,7 +445,10 @@ impl HostNode {
     pub fn io_allowed(&self) -> bool {
         match self.state {
             State::Takeover { phase, .. } => {
-                matches!(phase, TakeoverPhase::Importing | TakeoverPhase::RaisingVips)
+                matches!(
+                    phase,
+                    TakeoverPhase::Importing | TakeoverPhase::RaisingVips | TakeoverPhase::Verifying
+                )
             }
             State::Active { .. } => true,
             State::Giveback { phase, .. } => phase != GivebackPhase::Releasing,
@@ -985,9 +992,21 @@ impl HostNode {
                 }
             }
             (
-                State::Takeover { epoch, phase: TakeoverPhase::RaisingVips, .. },
+                State::Takeover { epoch, phase: TakeoverPhase::RaisingVips, cause },
                 Completion::VipsRaised { epoch: e },
             ) if e == epoch => {
+                self.set_state(now, State::Takeover { epoch, phase: TakeoverPhase::Verifying, cause });
+                self.push_action(now, Action::CheckReservation { epoch, key: self.key(epoch) });
+            }
+            (
+                State::Takeover { epoch, phase: TakeoverPhase::Verifying, .. },
+                Completion::ReservationChecked { epoch: e, held },
+            ) if e == epoch => {
+                if !held {
+                    self.event(now, EventKind::ReservationLost);
+                    self.fence_self(now, epoch);
+                    return;
+                }
                 self.mark(|t| t.active = Some(now));
                 self.seen_active = true;
                 self.reservation_ok = true;

@@ -272,6 +272,8 @@ pub enum StateName {
     TakeoverImporting,
     /// Raising the virtual IPs.
     TakeoverRaisingVips,
+    /// Verifying the reservation before declaring itself active.
+    TakeoverVerifying,
     /// Active.
     Active,
     /// Waiting for the standby to accept a handover.
@@ -299,6 +301,7 @@ impl StateName {
             Self::TakeoverFencing => "takeover/fencing",
             Self::TakeoverImporting => "takeover/importing",
             Self::TakeoverRaisingVips => "takeover/raising-vips",
+            Self::TakeoverVerifying => "takeover/verifying",
             Self::Active => "active",
             Self::GivebackAwaitingAck => "giveback/awaiting-ack",
             Self::GivebackExporting => "giveback/exporting",

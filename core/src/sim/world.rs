@@ -306,8 +306,11 @@ pub enum Choice {
 /// A fault the simulators inject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Fault {
-    /// The host goes down (power loss, kernel panic, SIGKILL of the service).
+    /// The host goes down (kernel panic, SIGKILL of the service) and restarts after
+    /// the reboot delay.
     CrashHost(Controller),
+    /// The host goes down and stays down (power loss).
+    PowerOff(Controller),
     /// The host stops running (SIGSTOP, starvation).
     HangHost(Controller),
     /// The hung host runs again (SIGCONT).
@@ -559,6 +562,7 @@ impl World {
     pub fn inject(&mut self, f: Fault) {
         match f {
             Fault::CrashHost(c) => self.crash_host(c, Some(self.cfg.reboot_delay)),
+            Fault::PowerOff(c) => self.crash_host(c, None),
             Fault::HangHost(c) => self.hang_host(c),
             Fault::ResumeHost(c) => self.resume_host(c),
             Fault::CrashBmc(c) => self.crash_bmc(c),
@@ -996,43 +1000,41 @@ impl World {
         self.check_now();
     }
 
-    /// Run the earliest event of any kind at its time: frames first, then completed
-    /// operations, then timers (so a resumed host drains its input before judging).
-    /// Returns false when nothing is left to happen.
-    pub fn step(&mut self) -> bool {
+    /// The step [`Self::step`] would take next and when: the earliest event of any
+    /// kind, frames first, then completed operations, then timers (so a resumed host
+    /// drains its input before judging). `None` when nothing is left to happen.
+    pub fn nominal(&self) -> Option<(Instant, Choice)> {
         let frame = self
             .in_flight
             .iter()
             .enumerate()
-            .filter(|(_, f)| match f.link.to {
-                NodeId::Host(c) => !self.hosts[ci(c)].hung,
-                NodeId::Bmc(_) => true,
-            })
+            .filter(|(_, f)| self.runnable(f.link.to))
             .min_by_key(|(i, f)| (f.due, *i))
-            .map(|(i, f)| (f.due, i));
+            .map(|(i, f)| (f.due, Choice::Deliver(i)));
         let op = self
             .pending
             .iter()
             .enumerate()
-            .filter(|(_, p)| match p.node {
-                NodeId::Host(c) => !self.hosts[ci(c)].hung,
-                NodeId::Bmc(_) => true,
-            })
+            .filter(|(_, p)| self.runnable(p.node))
             .min_by_key(|(i, p)| (p.due, *i))
-            .map(|(i, p)| (p.due, i));
-        let timed = self.next_timed();
-        let tf = frame.map(|f| f.0);
-        let to = op.map(|o| o.0);
-        let tt = timed.map(|t| t.0);
-        let Some(earliest) = [tf, to, tt].into_iter().flatten().min() else { return false };
-        self.now = self.now.max(earliest);
-        if tf == Some(earliest) {
-            self.deliver(frame.map_or(0, |f| f.1), false);
-        } else if to == Some(earliest) {
-            self.complete(op.map_or(0, |o| o.1));
-        } else if let Some((_, e)) = timed {
-            self.run_timed(e);
+            .map(|(i, p)| (p.due, Choice::Complete(i)));
+        let timed = self.next_timed().map(|(t, _)| (t, Choice::Tick));
+        [frame, op, timed].into_iter().flatten().min_by_key(|(t, c)| (*t, matches!(c, Choice::Tick)))
+    }
+
+    fn runnable(&self, n: NodeId) -> bool {
+        match n {
+            NodeId::Host(c) => !self.hosts[ci(c)].hung,
+            NodeId::Bmc(_) => true,
         }
+    }
+
+    /// Run the next event at its time (see [`Self::nominal`]). Returns false when
+    /// nothing is left to happen.
+    pub fn step(&mut self) -> bool {
+        let Some((t, choice)) = self.nominal() else { return false };
+        self.now = self.now.max(t);
+        self.apply(&choice);
         true
     }
 
@@ -1063,26 +1065,7 @@ impl World {
     }
 
     fn peek_next(&self) -> Option<Instant> {
-        let f = self
-            .in_flight
-            .iter()
-            .filter(|f| match f.link.to {
-                NodeId::Host(c) => !self.hosts[ci(c)].hung,
-                NodeId::Bmc(_) => true,
-            })
-            .map(|f| f.due)
-            .min();
-        let o = self
-            .pending
-            .iter()
-            .filter(|p| match p.node {
-                NodeId::Host(c) => !self.hosts[ci(c)].hung,
-                NodeId::Bmc(_) => true,
-            })
-            .map(|p| p.due)
-            .min();
-        let t = self.next_timed().map(|t| t.0);
-        [f, o, t].into_iter().flatten().min().map(|t| t.max(self.now))
+        self.nominal().map(|(t, _)| t.max(self.now))
     }
 
     // ----- the model checker's interface -----------------------------------------------
@@ -1091,9 +1074,7 @@ impl World {
     pub fn enabled(&self, allow_loss: bool, allow_dup: bool) -> Vec<Choice> {
         let mut out = Vec::new();
         for (i, f) in self.in_flight.iter().enumerate() {
-            if let NodeId::Host(c) = f.link.to
-                && self.hosts[ci(c)].hung
-            {
+            if !self.runnable(f.link.to) {
                 continue;
             }
             out.push(Choice::Deliver(i));
@@ -1105,9 +1086,7 @@ impl World {
             }
         }
         for (i, p) in self.pending.iter().enumerate() {
-            if let NodeId::Host(c) = p.node
-                && self.hosts[ci(c)].hung
-            {
+            if !self.runnable(p.node) {
                 continue;
             }
             out.push(Choice::Complete(i));

@@ -1,0 +1,4 @@
+//! The suites the runner knows.
+
+pub mod model;
+pub mod sim;
