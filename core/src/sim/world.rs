@@ -378,6 +378,9 @@ pub struct World {
 
 const KEY: [u8; 32] = *b"simulated-link-key-for-the-world";
 
+/// Nodes' clocks start this far (one hour) ahead of world time.
+const LOCAL_CLOCK_ORIGIN_US: i64 = 3_600_000_000;
+
 impl World {
     /// A world with nothing running yet.
     pub fn new(cfg: SimConfig, seed: u64) -> Self {
@@ -438,12 +441,23 @@ impl World {
         }
     }
 
+    fn clock_offset(&self, n: NodeId) -> i64 {
+        LOCAL_CLOCK_ORIGIN_US
+            + match n {
+                NodeId::Host(c) => self.hosts[ci(c)].clock_offset,
+                NodeId::Bmc(_) => 0,
+            }
+    }
+
+    /// What `n`'s own clock reads now. Every node's clock starts an hour ahead of world
+    /// time, so a simulated step backwards never saturates at zero.
     fn local_now(&self, n: NodeId) -> Instant {
-        let off = match n {
-            NodeId::Host(c) => self.hosts[ci(c)].clock_offset,
-            NodeId::Bmc(_) => 0,
-        };
-        shift(self.now, off)
+        shift(self.now, self.clock_offset(n))
+    }
+
+    /// The world time at which `n`'s clock reads `local`.
+    fn to_world(&self, n: NodeId, local: Instant) -> Instant {
+        shift(local, -self.clock_offset(n))
     }
 
     /// Start `c`'s host service (reads its state file, reports health).
@@ -457,7 +471,7 @@ impl World {
         hc.boot_listen = self.cfg.boot_listen;
         hc.reservation_check_interval = self.cfg.reservation_check;
         hc.has_bmc = self.cfg.has_bmc;
-        let local = shift(self.now, slot.clock_offset);
+        let local = shift(self.now, LOCAL_CLOCK_ORIGIN_US + slot.clock_offset);
         let mut node = HostNode::new(hc, local);
         node.handle_health(local, slot.health.clone());
         slot.node = Some(node);
@@ -479,7 +493,8 @@ impl World {
         bc.peer_timeout = self.cfg.settings.failover_timeout;
         bc.host_hang_timeout = self.cfg.host_hang;
         bc.max_epoch = slot.max_epoch;
-        slot.node = Some(BmcNode::new(bc, self.now));
+        let local = shift(self.now, LOCAL_CLOCK_ORIGIN_US);
+        slot.node = Some(BmcNode::new(bc, local));
         slot.restart_at = None;
         self.log(|| format!("bmc-{c} boots"));
         self.drain(NodeId::Bmc(c));
@@ -948,7 +963,7 @@ impl World {
                 if !s.hung
                     && let Some(t) = n.poll_timeout()
                 {
-                    consider(shift(t, -s.clock_offset), Timed::Timer(NodeId::Host(c)));
+                    consider(self.to_world(NodeId::Host(c), t), Timed::Timer(NodeId::Host(c)));
                 }
                 if let Some(k) = s.last_kick {
                     consider(k + self.cfg.watchdog, Timed::Watchdog(c));
@@ -959,7 +974,7 @@ impl World {
             let b = &self.bmcs[ci(c)];
             if let Some(n) = &b.node {
                 if let Some(t) = n.poll_timeout() {
-                    consider(t, Timed::Timer(NodeId::Bmc(c)));
+                    consider(self.to_world(NodeId::Bmc(c), t), Timed::Timer(NodeId::Bmc(c)));
                 }
             } else if let Some(t) = b.restart_at {
                 consider(t, Timed::Restart(NodeId::Bmc(c)));
@@ -1142,8 +1157,9 @@ impl World {
 
     /// Change `c`'s BMC's view of its host's power.
     pub fn set_host_power(&mut self, c: Controller, powered: bool) {
+        let local = self.local_now(NodeId::Bmc(c));
         if let Some(n) = self.bmcs[ci(c)].node.as_mut() {
-            n.handle_health(self.now, BmcHealth { host_powered: powered });
+            n.handle_health(local, BmcHealth { host_powered: powered });
         }
         self.drain(NodeId::Bmc(c));
     }
