@@ -451,7 +451,7 @@ impl World {
 
     /// What `n`'s own clock reads now. Every node's clock starts an hour ahead of world
     /// time, so a simulated step backwards never saturates at zero.
-    fn local_now(&self, n: NodeId) -> Instant {
+    pub fn local_now(&self, n: NodeId) -> Instant {
         shift(self.now, self.clock_offset(n))
     }
 
