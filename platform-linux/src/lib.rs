@@ -1,14 +1,25 @@
 //! `failover-linux`: the controller host side of the HA system.
 //!
-//! This crate will hold the tokio service `failoverd`, the CLI `failoverctl` and the
-//! Linux backends (UDP and serial transports, watchdog, SCSI-3 PR over SG_IO, gpio-cdev,
-//! i2cdev, virtual IPs, hooks, persistence, API). Today it carries only what the
-//! protocol layer needs on a host: the link identity read from the configuration.
+//! `failoverd` drives one [`failover_core::node::HostNode`] per controller: a
+//! real-time heartbeat thread owns the node and the link sockets and never waits on
+//! anything slow; a tokio runtime carries out the node's actions (fencing, imports,
+//! VIPs, hooks) concurrently and reports completions back, serves the management API,
+//! and logs. `failoverctl` talks to the API over a Unix socket.
+//!
+//! Modules, one responsibility each:
+//! - [`config`]: the per-controller TOML file and its validation;
+//! - [`state`]: the epoch / identity state file (atomic writes, corruption detected);
+//! - [`backend`]: disk ownership (SCSI-3 PR), watchdog, enclosure fence, peer reset,
+//!   behind traits, with simulated implementations for the demo and tests;
+//! - [`actions`]: virtual IPs (rtnetlink + gratuitous ARP / unsolicited NA) and hooks;
+//! - [`transport`]: UDP on the dedicated link, COBS over a serial port to the BMC;
+//! - [`service`]: the heartbeat thread and the action executor;
+//! - [`api`]: the management API (HTTP/JSON on a Unix socket) and its types.
 
-use failover_core::wire::{Controller, Endpoint, MacKey, Sender, Station};
-
-/// The host endpoint for `controller`, keyed with `key`, in a boot identified by
-/// `boot_id` (fresh at every start of the service).
-pub fn host_endpoint(controller: Controller, key: [u8; 32], boot_id: u32) -> Endpoint {
-    Endpoint::new(MacKey::new(key), Sender::new(controller, Station::Host), boot_id)
-}
+pub mod actions;
+pub mod api;
+pub mod backend;
+pub mod config;
+pub mod service;
+pub mod state;
+pub mod transport;
