@@ -1,1 +1,5 @@
-//! (filled in by the host-service work)
+//! The service: the heartbeat thread that owns the state machine, and the executor
+//! that carries out its actions on the tokio runtime.
+
+pub mod executor;
+pub mod heartbeat;
