@@ -1,9 +1,11 @@
 //! Wire protocol benchmarks: what one heartbeat costs to seal, verify and frame.
 //!
 //! - `heartbeat/encode_mac`: [`Endpoint::seal`] of a realistic heartbeat (2 groups,
-//!   2 pools) into a `[u8; MAX_FRAME_LEN]`: postcard encoding plus the BLAKE2s tag.
-//! - `heartbeat/verify_decode`: [`decode_frame`] of that frame: MAC check plus postcard
-//!   decoding, no replay state (the same frame every iteration).
+//!   2 pools) into a `[u8; MAX_FRAME_LEN]`, from B's host to A's host: postcard encoding
+//!   plus the BLAKE2s tag over recipient byte, header and payload.
+//! - `heartbeat/verify_decode`: [`decode_frame`] of that frame as A's host: MAC check,
+//!   postcard decoding and the canonical-encoding check (the decoded message is encoded
+//!   again and compared), no replay state (the same frame every iteration).
 //! - `heartbeat/open`: [`Endpoint::open`], i.e. verify, decode and replay check. `open`
 //!   refuses replays, so every iteration gets a fresh frame with the next sequence
 //!   number, sealed in an untimed `iter_batched` setup.
@@ -49,11 +51,11 @@ fn heartbeat() -> Message {
     })
 }
 
-/// A heartbeat frame sealed by controller B's host (boot 7, some way into the boot).
+/// A heartbeat frame sealed by controller B's host (boot 7) for controller A's host.
 fn sealed_frame(msg: &Message) -> ([u8; MAX_FRAME_LEN], usize) {
     let mut sender = Endpoint::new(MacKey::new(KEY), HOST_B, 7);
     let mut out = [0u8; MAX_FRAME_LEN];
-    let n = sender.seal(msg, &mut out).expect("a heartbeat fits MAX_FRAME_LEN");
+    let n = sender.seal(msg, HOST_A, &mut out).expect("a heartbeat fits MAX_FRAME_LEN");
     (out, n)
 }
 
@@ -68,7 +70,7 @@ fn heartbeat_benches(c: &mut Criterion) {
     println!("heartbeat_frame_bytes={frame_len} stream_frame_bytes={stream_len}");
 
     // Sanity: the frames decode to what was sealed, so the figures measure success paths.
-    assert_eq!(decode_frame(&key, frame).expect("heartbeat decodes").message, msg);
+    assert_eq!(decode_frame(&key, HOST_A, frame).expect("heartbeat decodes").message, msg);
     let mut check = StreamDecoder::new();
     let (used, event) = check.feed(stream);
     assert_eq!(used, stream.len());
@@ -80,11 +82,11 @@ fn heartbeat_benches(c: &mut Criterion) {
     let mut sender = Endpoint::new(key.clone(), HOST_B, 7);
     let mut out = [0u8; MAX_FRAME_LEN];
     g.bench_function("encode_mac", |b| {
-        b.iter(|| sender.seal(black_box(&msg), black_box(&mut out)).expect("seal"));
+        b.iter(|| sender.seal(black_box(&msg), HOST_A, black_box(&mut out)).expect("seal"));
     });
 
     g.bench_function("verify_decode", |b| {
-        b.iter(|| decode_frame(black_box(&key), black_box(frame)).expect("decode"));
+        b.iter(|| decode_frame(black_box(&key), HOST_A, black_box(frame)).expect("decode"));
     });
 
     let mut sender = Endpoint::new(key.clone(), HOST_B, 7);
@@ -93,7 +95,7 @@ fn heartbeat_benches(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let mut buf = [0u8; MAX_FRAME_LEN];
-                let n = sender.seal(&msg, &mut buf).expect("seal");
+                let n = sender.seal(&msg, HOST_A, &mut buf).expect("seal");
                 (buf, n)
             },
             |(buf, n)| receiver.open(black_box(&buf[..n])).expect("fresh frame opens"),

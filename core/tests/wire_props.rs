@@ -3,8 +3,11 @@
 //! Strategies generate every message type (with every enum variant and the full range
 //! of every field, biased towards varint edges) and the properties check the contract
 //! stated in `wire/mod.rs`: frames round-trip exactly and fit [`MAX_FRAME_LEN`],
-//! endpoints round-trip across two stations, the COBS stream framing round-trips under
-//! any split of the input, decoding never panics on any byte string, and no single bit
+//! frames open only for the recipient they were sealed for, endpoints round-trip across
+//! two stations with per-recipient sequence numbers, the replay rule (monotonic boot ids,
+//! `forget`) holds and no replayed frame locks out a live sender, the COBS stream framing
+//! round-trips under any split of the input, decoding never panics on any byte string,
+//! whatever decodes is the canonical encoding of what it decodes to, and no single bit
 //! flip of a valid frame is ever accepted.
 
 use failover_core::status::{DisabledReasons, Status};
@@ -384,16 +387,21 @@ fn frame_bytes() -> impl Strategy<Value = std::vec::Vec<u8>> {
 const HOST_A: Sender = Sender::new(Controller::A, Station::Host);
 const HOST_B: Sender = Sender::new(Controller::B, Station::Host);
 
-fn encode(key: &MacKey, header: &Header, message: &Message) -> std::vec::Vec<u8> {
+fn encode(key: &MacKey, header: &Header, message: &Message, to: Sender) -> std::vec::Vec<u8> {
     let mut buf = [0u8; MAX_FRAME_LEN];
-    let n = encode_frame(key, header, message, &mut buf).expect("a MAX_FRAME_LEN buffer always fits");
+    let n = encode_frame(key, header, message, to, &mut buf).expect("a MAX_FRAME_LEN buffer always fits");
     buf[..n].to_vec()
 }
 
-fn seal(ep: &mut Endpoint, message: &Message) -> std::vec::Vec<u8> {
+fn seal(ep: &mut Endpoint, to: Sender, message: &Message) -> std::vec::Vec<u8> {
     let mut buf = [0u8; MAX_FRAME_LEN];
-    let n = ep.seal(message, &mut buf).expect("a MAX_FRAME_LEN buffer always fits");
+    let n = ep.seal(message, to, &mut buf).expect("a MAX_FRAME_LEN buffer always fits");
     buf[..n].to_vec()
+}
+
+/// A station other than `s` (the receiver of frames `s` sends in tests that need one).
+fn other_than(s: Sender) -> Sender {
+    Sender::ALL[(s.index() + 1) % 4]
 }
 
 fn stream_encode(frame: &[u8]) -> std::vec::Vec<u8> {
@@ -469,6 +477,7 @@ fn every_enum_variant_round_trips_in_a_frame() {
     let key = MacKey::new([0x5A; 32]);
     let header =
         Header { version: version::CURRENT, kind: Kind::Heartbeat, sender: HOST_B, boot_id: 9, seq: 3 };
+    let to = HOST_A;
     let mut messages = std::vec::Vec::new();
     for status in STATUSES {
         for fencing in FENCING_STATES {
@@ -543,8 +552,8 @@ fn every_enum_variant_round_trips_in_a_frame() {
         .collect();
     assert_eq!(control_seen.len(), CONTROL_VARIANTS);
     for message in messages {
-        let bytes = encode(&key, &header, &message);
-        let frame = decode_frame(&key, &bytes).expect("valid frame");
+        let bytes = encode(&key, &header, &message, to);
+        let frame = decode_frame(&key, to, &bytes).expect("valid frame");
         assert_eq!(frame.message, message);
         assert_eq!(frame.header.kind, message.kind());
     }
@@ -593,10 +602,10 @@ fn the_largest_messages_fit_max_frame_len() {
         }),
     ];
     for message in biggest {
-        let bytes = encode(&key, &header, &message);
+        let bytes = encode(&key, &header, &message, HOST_B);
         assert!(bytes.len() <= MAX_FRAME_LEN);
         assert!(bytes.len() - HEADER_LEN - TAG_LEN <= MAX_PAYLOAD_LEN);
-        assert_eq!(decode_frame(&key, &bytes).unwrap().message, message);
+        assert_eq!(decode_frame(&key, HOST_B, &bytes).unwrap().message, message);
         let stream = stream_encode(&bytes);
         assert!(stream.len() <= MAX_STREAM_FRAME_LEN);
     }
@@ -614,15 +623,43 @@ proptest! {
         key in mac_key(),
         header in header(),
         message in message(),
+        to in sender(),
     ) {
         let mut buf = [0u8; MAX_FRAME_LEN];
-        let n = encode_frame(&key, &header, &message, &mut buf).unwrap();
+        let n = encode_frame(&key, &header, &message, to, &mut buf).unwrap();
         prop_assert!(n <= MAX_FRAME_LEN);
         prop_assert!(n >= HEADER_LEN + TAG_LEN);
         prop_assert!(n - HEADER_LEN - TAG_LEN <= MAX_PAYLOAD_LEN);
-        let frame = decode_frame(&key, &buf[..n]).unwrap();
+        let frame = decode_frame(&key, to, &buf[..n]).unwrap();
         prop_assert_eq!(frame.header, Header { kind: message.kind(), ..header });
         prop_assert_eq!(frame.message, message);
+    }
+
+    #[test]
+    fn frames_open_only_for_their_recipient(
+        key in mac_key(),
+        header in header(),
+        message in message(),
+        to in sender(),
+    ) {
+        let bytes = encode(&key, &header, &message, to);
+        for rx in Sender::ALL {
+            let decoded = decode_frame(&key, rx, &bytes);
+            let opened = Endpoint::new(key.clone(), rx, 1).open(&bytes).map(|r| r.message);
+            if rx == to {
+                prop_assert_eq!(decoded.map(|f| f.message), Ok(message.clone()));
+                let expected = if rx == header.sender { Err(DecodeError::FromSelf) } else { Ok(message.clone()) };
+                prop_assert_eq!(opened, expected);
+            } else {
+                prop_assert_eq!(decoded, Err(DecodeError::BadMac));
+                prop_assert_eq!(opened, Err(DecodeError::BadMac));
+            }
+        }
+        // The recipient is not on the wire: only the tag differs between recipients.
+        let other = encode(&key, &header, &message, other_than(to));
+        let body = bytes.len() - TAG_LEN;
+        prop_assert_eq!(&bytes[..body], &other[..body]);
+        prop_assert_ne!(&bytes[body..], &other[body..]);
     }
 
     #[test]
@@ -630,20 +667,21 @@ proptest! {
         key in mac_key(),
         header in header(),
         message in message(),
+        to in sender(),
         fill in any::<u8>(),
         extra in 0usize..400,
     ) {
-        let reference = encode(&key, &header, &message);
+        let reference = encode(&key, &header, &message, to);
         let mut big = vec![fill; reference.len() + extra];
-        let n = encode_frame(&key, &header, &message, &mut big).unwrap();
+        let n = encode_frame(&key, &header, &message, to, &mut big).unwrap();
         prop_assert_eq!(&big[..n], &reference[..]);
         // Exactly the frame length fits; one byte less does not.
         let mut exact = vec![fill; reference.len()];
-        prop_assert_eq!(encode_frame(&key, &header, &message, &mut exact), Ok(reference.len()));
+        prop_assert_eq!(encode_frame(&key, &header, &message, to, &mut exact), Ok(reference.len()));
         prop_assert_eq!(&exact[..], &reference[..]);
         let mut short = vec![fill; reference.len() - 1];
         prop_assert_eq!(
-            encode_frame(&key, &header, &message, &mut short),
+            encode_frame(&key, &header, &message, to, &mut short),
             Err(EncodeError::BufferTooSmall)
         );
     }
@@ -656,8 +694,8 @@ proptest! {
         message in message(),
     ) {
         prop_assume!(key != other);
-        let bytes = encode(&MacKey::new(key), &header, &message);
-        prop_assert_eq!(decode_frame(&MacKey::new(other), &bytes), Err(DecodeError::BadMac));
+        let bytes = encode(&MacKey::new(key), &header, &message, HOST_A);
+        prop_assert_eq!(decode_frame(&MacKey::new(other), HOST_A, &bytes), Err(DecodeError::BadMac));
     }
 
     #[test]
@@ -673,10 +711,10 @@ proptest! {
         let (mut last_ab, mut last_ba): (Option<u64>, Option<u64>) = (None, None);
         for (i, (message, deliver_ab, deliver_ba)) in traffic.iter().enumerate() {
             let seq = i as u64 + 1;
-            prop_assert_eq!(a.next_seq(), seq);
-            prop_assert_eq!(b.next_seq(), seq);
-            let from_a = seal(&mut a, message);
-            let from_b = seal(&mut b, message);
+            prop_assert_eq!(a.next_seq(HOST_B), seq);
+            prop_assert_eq!(b.next_seq(HOST_A), seq);
+            let from_a = seal(&mut a, HOST_B, message);
+            let from_b = seal(&mut b, HOST_A, message);
             for (deliver, bytes, rx, tx_sender, tx_boot, last) in [
                 (*deliver_ab, &from_a, &mut b, HOST_A, boot_a, &mut last_ab),
                 (*deliver_ba, &from_b, &mut a, HOST_B, boot_b, &mut last_ba),
@@ -718,15 +756,124 @@ proptest! {
     ) {
         let mut sender = Endpoint::new(key.clone(), tx, boots.0);
         let mut receiver = Endpoint::new(key, rx, boots.1);
-        let bytes = seal(&mut sender, &message);
+        let bytes = seal(&mut sender, rx, &message);
         let got = receiver.open(&bytes).unwrap();
         prop_assert_eq!(got.header.sender, tx);
         prop_assert_eq!(got.header.boot_id, boots.0);
         prop_assert_eq!(got.header.seq, 1);
         prop_assert_eq!(got.freshness, Freshness::First);
-        prop_assert_eq!(got.message, message);
-        // A station never accepts its own frames back.
-        prop_assert_eq!(sender.open(&bytes), Err(DecodeError::FromSelf));
+        prop_assert_eq!(got.message, message.clone());
+        // A station never accepts its own frames back: reflected, a frame sealed for
+        // someone else fails the MAC; sealed for itself, it is refused as from itself.
+        prop_assert_eq!(sender.open(&bytes), Err(DecodeError::BadMac));
+        let to_self = seal(&mut sender, tx, &message);
+        prop_assert_eq!(sender.open(&to_self), Err(DecodeError::FromSelf));
+    }
+
+    #[test]
+    fn sequence_numbers_count_per_recipient(
+        key in mac_key(),
+        tx in sender(),
+        boot in any::<u32>(),
+        recipients in vec(sender(), 1..24),
+    ) {
+        let message = Message::Control(Control::BecomePassive { epoch: 3 });
+        let mut ep = Endpoint::new(key.clone(), tx, boot);
+        let mut receivers = Sender::ALL.map(|s| Endpoint::new(key.clone(), s, 0));
+        let mut sent = [0u64; 4];
+        for to in recipients {
+            prop_assert_eq!(ep.next_seq(to), sent[to.index()] + 1);
+            let bytes = seal(&mut ep, to, &message);
+            sent[to.index()] += 1;
+            let got = receivers[to.index()].open(&bytes);
+            if to == tx {
+                prop_assert_eq!(got, Err(DecodeError::FromSelf));
+                continue;
+            }
+            let got = got.unwrap();
+            prop_assert_eq!(got.header.seq, sent[to.index()]);
+            // Frames to other recipients are not losses for this one.
+            let expected = if sent[to.index()] == 1 { Freshness::First } else { Freshness::InOrder { lost: 0 } };
+            prop_assert_eq!(got.freshness, expected);
+        }
+    }
+
+    #[test]
+    fn replay_rule_is_monotonic_boot_ids_then_sequence_numbers(
+        key in mac_key(),
+        (tx, rx) in sender_pair(),
+        first in (u32_edge(), u64_edge()),
+        second in (u32_edge(), u64_edge()),
+        forget in any::<bool>(),
+    ) {
+        let message = Message::Control(Control::TakeoverRequest { epoch: 1 });
+        let frame = |(boot_id, seq): (u32, u64)| {
+            let header = Header { version: version::CURRENT, kind: Kind::Control, sender: tx, boot_id, seq };
+            encode(&key, &header, &message, rx)
+        };
+        let mut ep = Endpoint::new(key.clone(), rx, 1);
+        prop_assert_eq!(ep.open(&frame(first)).map(|r| r.freshness), Ok(Freshness::First));
+        if forget {
+            ep.forget(tx);
+            ep.forget(tx);
+        }
+        let expected = if forget {
+            Ok(Freshness::First)
+        } else if second.0 > first.0 {
+            Ok(Freshness::Restarted { previous_boot: first.0 })
+        } else if second.0 < first.0 || second.1 <= first.1 {
+            Err(DecodeError::Replayed)
+        } else {
+            Ok(Freshness::InOrder { lost: second.1 - first.1 - 1 })
+        };
+        prop_assert_eq!(ep.open(&frame(second)).map(|r| r.freshness), expected);
+        let last = if expected.is_ok() { second } else { first };
+        prop_assert_eq!(ep.replay().last(tx), Some(last));
+    }
+
+    /// However recorded frames (from older boots, or already delivered) are interleaved
+    /// with a live sender's traffic, every live frame opens, and once one has, every
+    /// recorded frame is refused.
+    #[test]
+    fn no_replayed_frame_locks_out_the_live_sender(
+        key in mac_key(),
+        (tx, rx) in sender_pair(),
+        live_boot in 1u32..=u32::MAX,
+        old_boots in vec((any::<Index>(), 1usize..4), 0..4),
+        script in vec(prop_oneof![Just(None), any::<Index>().prop_map(Some)], 1..40),
+    ) {
+        let message = Message::Control(Control::GivebackAck { epoch: 9 });
+        let mut recorded = std::vec::Vec::new();
+        for (boot, frames) in old_boots {
+            let mut old = Endpoint::new(key.clone(), tx, boot.index(live_boot as usize) as u32);
+            for _ in 0..frames {
+                recorded.push(seal(&mut old, rx, &message));
+            }
+        }
+        let mut live = Endpoint::new(key.clone(), tx, live_boot);
+        let mut receiver = Endpoint::new(key.clone(), rx, 7);
+        let mut live_heard = 0u64;
+        for step in script {
+            match step {
+                None => {
+                    let bytes = seal(&mut live, rx, &message);
+                    let got = receiver.open(&bytes);
+                    prop_assert!(got.is_ok(), "live frame refused: {:?}", got);
+                    live_heard += 1;
+                    recorded.push(bytes);
+                }
+                Some(i) if !recorded.is_empty() => {
+                    let got = receiver.open(&recorded[i.index(recorded.len())]);
+                    if live_heard > 0 {
+                        prop_assert_eq!(got.map(|r| r.freshness), Err(DecodeError::Replayed));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        if live_heard > 0 {
+            prop_assert_eq!(receiver.replay().last(tx), Some((live_boot, live_heard)));
+        }
     }
 
     #[test]
@@ -789,7 +936,7 @@ proptest! {
         let mut bmc = Endpoint::new(key.clone(), Sender::new(Controller::A, Station::Bmc), 77);
         let mut host = Endpoint::new(key, HOST_A, 78);
         let stream: std::vec::Vec<u8> =
-            messages.iter().flat_map(|m| stream_encode(&seal(&mut bmc, m))).collect();
+            messages.iter().flat_map(|m| stream_encode(&seal(&mut bmc, HOST_A, m))).collect();
         let mut dec = StreamDecoder::new();
         let mut events = std::vec::Vec::new();
         for piece in split_at_indices(&stream, &cuts) {
@@ -807,8 +954,12 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2048))]
 
     #[test]
-    fn decode_frame_never_panics_on_arbitrary_bytes(key in mac_key(), bytes in vec(any::<u8>(), 0..600)) {
-        let result = decode_frame(&key, &bytes);
+    fn decode_frame_never_panics_on_arbitrary_bytes(
+        key in mac_key(),
+        to in sender(),
+        bytes in vec(any::<u8>(), 0..600),
+    ) {
+        let result = decode_frame(&key, to, &bytes);
         if bytes.len() > MAX_FRAME_LEN {
             prop_assert_eq!(result, Err(DecodeError::Oversize));
         } else if bytes.len() < HEADER_LEN {
@@ -865,7 +1016,8 @@ proptest! {
         edits in vec((any::<Index>(), any::<u8>()), 1..6),
         resize in prop_oneof![Just(None), (0usize..300).prop_map(Some)],
     ) {
-        let original = encode(&key, &header, &message);
+        let to = other_than(header.sender);
+        let original = encode(&key, &header, &message, to);
         let mut bytes = original.clone();
         for (at, value) in edits {
             let i = at.index(bytes.len());
@@ -874,38 +1026,41 @@ proptest! {
         if let Some(len) = resize {
             bytes.resize(len, 0xA5);
         }
-        let result = decode_frame(&key, &bytes);
+        let result = decode_frame(&key, to, &bytes);
         if bytes == original {
             prop_assert!(result.is_ok());
         } else {
             prop_assert!(result.is_err(), "mangled frame accepted: {:?}", result);
         }
-        let mut ep = Endpoint::new(key, Sender::ALL[(header.sender.index() + 1) % 4], 5);
+        let mut ep = Endpoint::new(key, to, 5);
         let _ = ep.open(&bytes);
     }
 
     /// A key holder can MAC any payload; payload parsing must still never panic, and
-    /// whatever it accepts must be a message that round-trips.
+    /// whatever it accepts must be the canonical encoding of the message: re-encoding it
+    /// gives back exactly the bytes that were accepted ("a frame means one thing").
     #[test]
-    fn authenticated_arbitrary_payloads_never_panic(
+    fn authenticated_arbitrary_payloads_never_panic_and_only_canonical_ones_decode(
         key in mac_key(),
         kind_byte in 1u8..=7,
         sender_byte in 0u8..4,
+        to in sender(),
         payload in prop_oneof![
             vec(any::<u8>(), 0..=(MAX_FRAME_LEN - HEADER_LEN - TAG_LEN)),
             vec(0u8..4, 0..64),
+            vec(prop_oneof![Just(0x00u8), Just(0x01u8), Just(0x80u8), Just(0x81u8)], 0..64),
         ],
     ) {
         let mut bytes = vec![0xFA, 0x11, version::CURRENT, kind_byte, sender_byte, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0];
         bytes.extend_from_slice(&payload);
-        let tag = key.tag(&bytes);
+        let tag = key.tag_parts(&[&[to.to_byte()], &bytes]);
         bytes.extend_from_slice(&tag);
-        match decode_frame(&key, &bytes) {
+        match decode_frame(&key, to, &bytes) {
             Ok(frame) => {
                 prop_assert_eq!(frame.header.kind as u8, kind_byte);
                 prop_assert_eq!(frame.message.kind() as u8, kind_byte);
-                let again = encode(&key, &frame.header, &frame.message);
-                prop_assert_eq!(decode_frame(&key, &again).unwrap(), frame);
+                let again = encode(&key, &frame.header, &frame.message, to);
+                prop_assert_eq!(&again, &bytes, "an accepted payload is not canonical");
             }
             Err(e) => prop_assert_eq!(e, DecodeError::BadPayload),
         }
@@ -921,13 +1076,14 @@ proptest! {
         header in header(),
         message in message(),
     ) {
-        let original = encode(&key, &header, &message);
-        let mut receiver = Endpoint::new(key.clone(), Sender::ALL[(header.sender.index() + 1) % 4], 1);
+        let to = other_than(header.sender);
+        let original = encode(&key, &header, &message, to);
+        let mut receiver = Endpoint::new(key.clone(), to, 1);
         let mut bytes = original.clone();
         for byte in 0..bytes.len() {
             for bit in 0..8 {
                 bytes[byte] ^= 1 << bit;
-                match decode_frame(&key, &bytes) {
+                match decode_frame(&key, to, &bytes) {
                     Ok(frame) => prop_assert!(false, "bit {bit} of byte {byte} flipped, still accepted: {frame:?}"),
                     Err(e) => prop_assert!(
                         acceptable_flip_error(byte, e),
@@ -948,8 +1104,8 @@ proptest! {
         header in header(),
         message in message(),
     ) {
-        let frame = encode(&key, &header, &message);
-        let original = decode_frame(&key, &frame).unwrap();
+        let frame = encode(&key, &header, &message, HOST_B);
+        let original = decode_frame(&key, HOST_B, &frame).unwrap();
         let mut stream = stream_encode(&frame);
         for byte in 0..stream.len() {
             for bit in 0..8 {
@@ -958,7 +1114,7 @@ proptest! {
                 let mut events = std::vec::Vec::new();
                 feed_all(&mut dec, &stream, &mut events);
                 for event in events.into_iter().flatten() {
-                    if let Ok(decoded) = decode_frame(&key, &event) {
+                    if let Ok(decoded) = decode_frame(&key, HOST_B, &event) {
                         prop_assert_eq!(&decoded, &original, "bit {} of stream byte {} flipped", bit, byte);
                     }
                 }

@@ -66,9 +66,10 @@ fn host() -> Endpoint {
     Endpoint::new(key(), HOST_A, 0x40C)
 }
 
+/// `m` sealed by `ep` for A's host, the receiving end of path L in every test here.
 fn seal(ep: &mut Endpoint, m: &Message) -> Vec<u8> {
     let mut buf = [0u8; MAX_FRAME_LEN];
-    let n = ep.seal(m, &mut buf).expect("a MAX_FRAME_LEN buffer always fits");
+    let n = ep.seal(m, HOST_A, &mut buf).expect("a MAX_FRAME_LEN buffer always fits");
     buf[..n].to_vec()
 }
 
@@ -358,7 +359,7 @@ fn lost_delimiter_between_short_frames_fails_the_mac_and_the_next_frame_decodes(
     // f2's tag over a different body.
     let glued = events[0].clone().unwrap();
     assert_eq!(glued, [f1.clone(), vec![0], f2.clone()].concat());
-    assert_eq!(decode_frame(&key(), &glued), Err(DecodeError::BadMac));
+    assert_eq!(decode_frame(&key(), HOST_A, &glued), Err(DecodeError::BadMac));
     assert_eq!(events[1], Ok(f3));
     assert_eq!(accepted(&events), vec![m3]);
 }
@@ -428,7 +429,7 @@ proptest! {
         let events = events_of(&[&bytes]);
         prop_assert_eq!(events.len(), 2);
         match &events[0] {
-            Ok(glued) => prop_assert_eq!(decode_frame(&key(), glued), Err(DecodeError::BadMac)),
+            Ok(glued) => prop_assert_eq!(decode_frame(&key(), HOST_A, glued), Err(DecodeError::BadMac)),
             Err(e) => prop_assert!(matches!(e, DecodeError::Oversize | DecodeError::BadFraming), "{e:?}"),
         }
         prop_assert_eq!(&events[1], &Ok(f3));
@@ -481,7 +482,7 @@ fn a_valid_cobs_run_that_is_not_a_frame_is_left_to_the_mac() {
     // The stream layer hands out any well-formed run; decode_frame refuses it.
     let events = events_of(&[&[0, 3, 0xFA, 0x11, 0]]);
     assert_eq!(events, vec![Ok(vec![0xFA, 0x11])]);
-    assert_eq!(decode_frame(&key(), &[0xFA, 0x11]), Err(DecodeError::Truncated));
+    assert_eq!(decode_frame(&key(), HOST_A, &[0xFA, 0x11]), Err(DecodeError::Truncated));
 }
 
 // ---------------------------------------------------------------------------------

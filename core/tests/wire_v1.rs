@@ -19,7 +19,12 @@
 //! followed by the variant's fields, a struct is its fields in declaration order with
 //! nothing around them, a `heapless::Vec` is a varint length then its items, and a fixed
 //! array (`[u8; N]`, `Digest`) is its raw bytes with no length. The tag is the keyed
-//! BLAKE2s-128 of everything before it, under [`MAC_KEY`].
+//! BLAKE2s-128, under [`MAC_KEY`], of the recipient's sender byte followed by everything
+//! before the tag: `MAC(recipient || header || payload)`. The recipient byte is bound into
+//! the tag but is not on the wire; every vector is addressed to [`RECIPIENT`] (A's host,
+//! byte 0x00), and [`tag_is_the_mac_of_the_recipient_byte_then_the_frame`] checks that it
+//! opens nowhere else. (Cross-check of any tag: Python's
+//! `hashlib.blake2s(bytes([0x00]) + frame[:-16], key=bytes(range(32)), digest_size=16)`.)
 //!
 //! Each test checks both directions: encoding the value gives exactly the vector, and
 //! decoding the vector gives back the value and the header. [`golden`] and
@@ -55,6 +60,10 @@ const _: () = assert!(version::MIN <= V1 && V1 <= version::CURRENT, "version 1 f
 /// does not tie kinds to senders; one sender keeps the vectors comparable, and
 /// [`header_layout_is_as_documented`] covers the other three.
 const SENDER: Sender = Sender::new(Controller::B, Station::Host);
+
+/// The recipient of every vector: controller A's host (sender byte 0x00), the peer of
+/// [`SENDER`] on the host link. Bound into the tag, not written on the wire.
+const RECIPIENT: Sender = Sender::new(Controller::A, Station::Host);
 
 /// Boot id of every vector; its four bytes are distinct so the byte order shows.
 const BOOT_ID: u32 = 0x0A0B_0C0D;
@@ -206,9 +215,12 @@ fn escrow_nonce() -> [u8; 12] {
 }
 
 /// The key escrow vector: the whole 32-byte pool key in one chunk, sealed with the escrow
-/// key derived from [`MAC_KEY`]. This pins the escrow key derivation and the AEAD too.
+/// key derived from [`MAC_KEY`] for the sender ([`SENDER`]: escrow keys are per sender).
+/// This pins the escrow key derivation and the AEAD too.
 fn key_escrow_chunk() -> KeyEscrowChunk {
-    EscrowKey::derive(&key()).seal(POOL_GUID, 32, 0, escrow_nonce(), &pool_key()).expect("a key fits a chunk")
+    EscrowKey::derive(&key(), SENDER)
+        .seal(POOL_GUID, 32, 0, escrow_nonce(), &pool_key())
+        .expect("a key fits a chunk")
 }
 
 /// The fence report vector for each outcome.
@@ -365,14 +377,14 @@ fn fencing_state_witness(fencing: FencingState) -> Status {
 fn check(message: Message) {
     let want = golden(&message);
     let mut buf = [0u8; MAX_FRAME_LEN];
-    let n = encode_frame(&key(), &header(message.kind()), &message, &mut buf).expect("encodes");
+    let n = encode_frame(&key(), &header(message.kind()), &message, RECIPIENT, &mut buf).expect("encodes");
     let got = &buf[..n];
     assert!(
         got == want,
         "{message:?} no longer encodes to its v1 vector: you broke the wire\n got: {got:02X?}\nwant: {want:02X?}"
     );
 
-    let frame = decode_frame(&key(), want).expect("the v1 vector decodes");
+    let frame = decode_frame(&key(), RECIPIENT, want).expect("the v1 vector decodes");
     assert_eq!(frame.header, header(message.kind()), "header of the v1 vector");
     assert_eq!(frame.message, message, "message of the v1 vector");
 }
@@ -381,17 +393,16 @@ fn check(message: Message) {
 // Header
 // ---------------------------------------------------------------------------------------
 
+const _: () = assert!(HEADER_LEN == 17 && TAG_LEN == 16, "header and tag lengths are part of v1");
+
 #[test]
 fn header_layout_is_as_documented() {
-    assert_eq!(HEADER_LEN, 17);
-    assert_eq!(TAG_LEN, 16);
-
     for sender in Sender::ALL {
         let s = sender_byte(sender);
         let head = Header { sender, ..header(Kind::Control) };
         let message = Message::Control(Control::TakeoverRequest { epoch: 301 });
         let mut buf = [0u8; MAX_FRAME_LEN];
-        let n = encode_frame(&key(), &head, &message, &mut buf).expect("encodes");
+        let n = encode_frame(&key(), &head, &message, RECIPIENT, &mut buf).expect("encodes");
         #[rustfmt::skip]
         let want: [u8; HEADER_LEN] = [
             0xFA, 0x11,             // offset 0: magic
@@ -404,7 +415,7 @@ fn header_layout_is_as_documented() {
         assert_eq!(buf[..HEADER_LEN], want, "header of a frame from {sender}");
         assert_eq!(n, HEADER_LEN + 3 + TAG_LEN, "header | 3-byte payload | tag");
         assert_eq!(Sender::from_byte(s), Some(sender));
-        let frame = decode_frame(&key(), &buf[..n]).expect("decodes");
+        let frame = decode_frame(&key(), RECIPIENT, &buf[..n]).expect("decodes");
         assert_eq!(frame.header, head);
     }
     assert_eq!(Sender::ALL.map(sender_byte), [0, 1, 2, 3], "Sender::ALL is in byte order");
@@ -447,10 +458,38 @@ fn vectors_only_decode_under_their_key() {
     other[0] ^= 1;
     for message in all_samples() {
         let frame = golden(&message);
-        assert_eq!(decode_frame(&MacKey::new(other), frame), Err(DecodeError::BadMac));
+        assert_eq!(decode_frame(&MacKey::new(other), RECIPIENT, frame), Err(DecodeError::BadMac));
         let mut flipped = frame.to_vec();
         flipped[HEADER_LEN] ^= 0x80;
-        assert_eq!(decode_frame(&key(), &flipped), Err(DecodeError::BadMac));
+        assert_eq!(decode_frame(&key(), RECIPIENT, &flipped), Err(DecodeError::BadMac));
+    }
+}
+
+#[test]
+fn tag_is_the_mac_of_the_recipient_byte_then_the_frame() {
+    for message in all_samples() {
+        let frame = golden(&message);
+        let (body, tag) = frame.split_at(frame.len() - TAG_LEN);
+        for recipient in Sender::ALL {
+            // Built by hand: one contiguous MAC input, `recipient byte | header | payload`.
+            let mut mac_input = vec![sender_byte(recipient)];
+            mac_input.extend_from_slice(body);
+            let matches = key().tag(&mac_input) == tag;
+            assert_eq!(matches, recipient == RECIPIENT, "{message:?} for {recipient}");
+            if recipient != RECIPIENT {
+                // A frame sealed for A's host opens nowhere else.
+                assert_eq!(decode_frame(&key(), recipient, frame), Err(DecodeError::BadMac));
+            }
+        }
+        // The recipient is not on the wire: sealed for any other station, the same frame
+        // differs in the tag only.
+        for recipient in Sender::ALL {
+            let mut buf = [0u8; MAX_FRAME_LEN];
+            let n = encode_frame(&key(), &header(message.kind()), &message, recipient, &mut buf)
+                .expect("encodes");
+            assert_eq!(n, frame.len());
+            assert_eq!(&buf[..n - TAG_LEN], body, "{message:?} for {recipient}");
+        }
     }
 }
 
@@ -535,9 +574,9 @@ const HEARTBEAT_MASTER: &[u8] = &[
     0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xC5, 0xC6, 0xC7, // config_digest (8 raw bytes, no length)
     0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7, // disk_set_digest (8 raw bytes, no length)
     0x01, 0x04, 0x02,       // version = 1.4.2 (major, minor, patch: u8 each)
-    // tag: keyed BLAKE2s-128 over the 52 bytes above
-    0xC8, 0xE0, 0x27, 0xC2, 0x38, 0xAB, 0x42, 0xEB, // tag[0..8]
-    0x94, 0xF1, 0x1D, 0x98, 0x35, 0x2D, 0x1D, 0x1B, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 52 bytes above
+    0x13, 0x7E, 0x77, 0x4C, 0x64, 0x88, 0x63, 0xB4, // tag[0..8]
+    0x48, 0x13, 0x45, 0x4E, 0xA3, 0xE3, 0x09, 0x49, // tag[8..16]
 ];
 
 /// Heartbeat of a healthy standby: BACKUP, registered and ready, one group. 65 bytes.
@@ -563,9 +602,9 @@ const HEARTBEAT_BACKUP: &[u8] = &[
     0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xC5, 0xC6, 0xC7, // config_digest (8 raw bytes)
     0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7, // disk_set_digest (8 raw bytes)
     0x01, 0x04, 0x02,       // version = 1.4.2
-    // tag: keyed BLAKE2s-128 over the 49 bytes above
-    0x47, 0x5D, 0x79, 0xF9, 0xF5, 0x1C, 0x10, 0x9D, // tag[0..8]
-    0x1E, 0xDD, 0x71, 0xC0, 0xEE, 0x80, 0x8C, 0x5A, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 49 bytes above
+    0xE0, 0x85, 0xF0, 0x9C, 0xE3, 0x04, 0x1D, 0x10, // tag[0..8]
+    0xB4, 0x64, 0xF7, 0xF7, 0xDA, 0xFC, 0x1E, 0x27, // tag[8..16]
 ];
 
 /// Heartbeat of a booting host: ELECTING, epoch 0, no peer heard yet, no groups. 61 bytes.
@@ -590,9 +629,9 @@ const HEARTBEAT_ELECTING: &[u8] = &[
     0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xC5, 0xC6, 0xC7, // config_digest (8 raw bytes)
     0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7, // disk_set_digest (8 raw bytes)
     0x01, 0x04, 0x02,       // version = 1.4.2
-    // tag: keyed BLAKE2s-128 over the 45 bytes above
-    0x4C, 0xF4, 0xA4, 0x67, 0xD9, 0xA5, 0x8F, 0x94, // tag[0..8]
-    0x54, 0x57, 0x03, 0x6E, 0x4F, 0x38, 0x4A, 0x1D, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 45 bytes above
+    0x3E, 0xA4, 0xD7, 0x40, 0x78, 0x20, 0x29, 0x0D, // tag[0..8]
+    0xC7, 0x90, 0xEA, 0x85, 0xA8, 0x37, 0x4B, 0x2C, // tag[8..16]
 ];
 
 /// Heartbeat during a takeover: IMPORTING with the new epoch, failover in progress.
@@ -620,9 +659,9 @@ const HEARTBEAT_IMPORTING: &[u8] = &[
     0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xC5, 0xC6, 0xC7, // config_digest (8 raw bytes)
     0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7, // disk_set_digest (8 raw bytes)
     0x01, 0x04, 0x02,       // version = 1.4.2
-    // tag: keyed BLAKE2s-128 over the 53 bytes above
-    0x32, 0x72, 0xD8, 0xA1, 0x73, 0xE7, 0x33, 0xE6, // tag[0..8]
-    0xFF, 0xA3, 0xA7, 0x2C, 0x69, 0x83, 0x14, 0x6D, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 53 bytes above
+    0x51, 0xC2, 0x2D, 0x7C, 0x67, 0xD1, 0x8B, 0x87, // tag[0..8]
+    0xF8, 0x88, 0x40, 0x82, 0x77, 0x9D, 0x2C, 0x9B, // tag[8..16]
 ];
 
 /// Heartbeat of a fenced host: ERROR, key preempted, a group down, disks differ.
@@ -649,9 +688,9 @@ const HEARTBEAT_ERROR: &[u8] = &[
     0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xC5, 0xC6, 0xC7, // config_digest (8 raw bytes)
     0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7, // disk_set_digest (8 raw bytes)
     0x01, 0x04, 0x02,       // version = 1.4.2
-    // tag: keyed BLAKE2s-128 over the 49 bytes above
-    0xCB, 0x7C, 0x84, 0x87, 0x35, 0x22, 0x0F, 0xE8, // tag[0..8]
-    0xFB, 0x5A, 0x03, 0xA7, 0xED, 0x39, 0x9F, 0xEF, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 49 bytes above
+    0xB2, 0x8C, 0x38, 0x9A, 0xFC, 0xB1, 0xB2, 0x07, // tag[0..8]
+    0xF3, 0x64, 0x94, 0xD6, 0x6A, 0x49, 0x8C, 0xC0, // tag[8..16]
 ];
 
 /// Heartbeat of a host running alone: SINGLE, four disabled reasons, no fence, no pools.
@@ -678,9 +717,9 @@ const HEARTBEAT_SINGLE: &[u8] = &[
     0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xC5, 0xC6, 0xC7, // config_digest (8 raw bytes)
     0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7, // disk_set_digest (8 raw bytes)
     0x01, 0x04, 0x02,       // version = 1.4.2
-    // tag: keyed BLAKE2s-128 over the 47 bytes above
-    0x9D, 0x7B, 0x79, 0x79, 0xA7, 0xAA, 0x07, 0xBF, // tag[0..8]
-    0x54, 0xEE, 0x5D, 0xAC, 0x62, 0xF3, 0x3B, 0xC7, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 47 bytes above
+    0x02, 0x11, 0x26, 0x73, 0x4E, 0x69, 0x01, 0xC9, // tag[0..8]
+    0x98, 0xFA, 0x97, 0xC3, 0x71, 0xBA, 0x3F, 0x9A, // tag[8..16]
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -722,9 +761,9 @@ const BMC_HEARTBEAT_UNKNOWN: &[u8] = &[
     0x02,                   // host_status = Status::Electing (variant 2)
     0x00,                   // host_epoch = 0 (varint)
     0x00,                   // fencing_peer = false
-    // tag: keyed BLAKE2s-128 over the 26 bytes above
-    0x0A, 0x0C, 0x82, 0x9D, 0xB4, 0x55, 0x62, 0x28, // tag[0..8]
-    0x5C, 0x95, 0xA6, 0xF4, 0x0C, 0xF2, 0x6C, 0xA7, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 26 bytes above
+    0xC4, 0x02, 0xBE, 0xB7, 0x6A, 0x0B, 0x6C, 0x64, // tag[0..8]
+    0x30, 0x1D, 0xD5, 0x87, 0x16, 0xD7, 0x2E, 0x9C, // tag[8..16]
 ];
 
 /// A BMC whose host heartbeats on time. 39 bytes.
@@ -742,9 +781,9 @@ const BMC_HEARTBEAT_ALIVE: &[u8] = &[
     0x00,                   // host_status = Status::Master (variant 0)
     0xAC, 0x02,             // host_epoch = 300 (varint)
     0x00,                   // fencing_peer = false
-    // tag: keyed BLAKE2s-128 over the 23 bytes above
-    0x98, 0xFA, 0x34, 0x4D, 0x3F, 0x08, 0x7A, 0x96, // tag[0..8]
-    0x23, 0x4F, 0x23, 0x5E, 0x0C, 0x31, 0x44, 0xBD, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 23 bytes above
+    0xCA, 0x74, 0x12, 0x3C, 0x04, 0x8C, 0xA5, 0x4E, // tag[0..8]
+    0x37, 0x61, 0xA9, 0xB6, 0xF5, 0x14, 0x97, 0x3E, // tag[8..16]
 ];
 
 /// A BMC whose powered host stopped heartbeating. 40 bytes.
@@ -762,9 +801,9 @@ const BMC_HEARTBEAT_HUNG: &[u8] = &[
     0x00,                   // host_status = Status::Master (variant 0)
     0xAC, 0x02,             // host_epoch = 300 (varint)
     0x00,                   // fencing_peer = false
-    // tag: keyed BLAKE2s-128 over the 24 bytes above
-    0x0D, 0x06, 0x24, 0xE2, 0xF0, 0x9C, 0x96, 0x60, // tag[0..8]
-    0xC3, 0x89, 0x5A, 0x5A, 0xDB, 0x1C, 0xED, 0x73, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 24 bytes above
+    0x9D, 0xEE, 0xF9, 0x42, 0x04, 0x35, 0x63, 0x8F, // tag[0..8]
+    0x57, 0xAE, 0x87, 0xDC, 0x3F, 0xD6, 0xD3, 0x82, // tag[8..16]
 ];
 
 /// A BMC whose host is dead, holding the peer fenced. 41 bytes.
@@ -782,9 +821,9 @@ const BMC_HEARTBEAT_DEAD: &[u8] = &[
     0x01,                   // host_status = Status::Backup (variant 1)
     0xAB, 0x02,             // host_epoch = 299 (varint)
     0x01,                   // fencing_peer = true
-    // tag: keyed BLAKE2s-128 over the 25 bytes above
-    0x07, 0xD6, 0xAD, 0x1D, 0x71, 0xB5, 0x14, 0x85, // tag[0..8]
-    0x95, 0x61, 0xD0, 0x0B, 0xB8, 0x28, 0xD3, 0x4A, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 25 bytes above
+    0x7B, 0x7A, 0x6F, 0xA5, 0xC1, 0x07, 0xA6, 0x4B, // tag[0..8]
+    0xAB, 0x8B, 0xB3, 0xBB, 0x3E, 0x38, 0x49, 0x59, // tag[8..16]
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -812,9 +851,9 @@ const RELAY: &[u8] = &[
     0xE4, 0x23,             // peer_host_age_ms = 4580 (varint)
     0x00,                   // peer_host_status = Status::Master (variant 0)
     0xAC, 0x02,             // peer_host_epoch = 300 (varint)
-    // tag: keyed BLAKE2s-128 over the 25 bytes above
-    0x35, 0x68, 0x96, 0x5B, 0x93, 0x7F, 0xB8, 0x19, // tag[0..8]
-    0x6D, 0xD8, 0xD1, 0x96, 0x52, 0xCF, 0xD2, 0xEC, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 25 bytes above
+    0xE0, 0xA9, 0x13, 0x35, 0x04, 0xF6, 0x8B, 0x69, // tag[0..8]
+    0x29, 0x5D, 0x63, 0x2B, 0x1E, 0x2D, 0x40, 0x64, // tag[8..16]
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -868,9 +907,9 @@ const CONTROL_TAKEOVER_REQUEST: &[u8] = &[
     // payload: Control
     0x00,                   // Control::TakeoverRequest (variant 0)
     0xAD, 0x02,             // epoch = 301 (varint)
-    // tag: keyed BLAKE2s-128 over the 20 bytes above
-    0x6F, 0x96, 0xD3, 0x76, 0x78, 0x23, 0xAA, 0x38, // tag[0..8]
-    0x3B, 0xDE, 0xEC, 0x8E, 0xA5, 0xEF, 0xF0, 0x15, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 20 bytes above
+    0x0E, 0xFA, 0xCD, 0x59, 0x7B, 0x1E, 0xBF, 0x3F, // tag[0..8]
+    0x6D, 0xCB, 0x81, 0x69, 0xE9, 0xC0, 0xD2, 0xE2, // tag[8..16]
 ];
 
 /// TakeoverAck { epoch: 301 }. 36 bytes.
@@ -885,9 +924,9 @@ const CONTROL_TAKEOVER_ACK: &[u8] = &[
     // payload: Control
     0x01,                   // Control::TakeoverAck (variant 1)
     0xAD, 0x02,             // epoch = 301 (varint)
-    // tag: keyed BLAKE2s-128 over the 20 bytes above
-    0xEB, 0x03, 0x66, 0xCD, 0xB1, 0x23, 0xFA, 0x9F, // tag[0..8]
-    0x8C, 0x58, 0x84, 0x39, 0x46, 0x10, 0xA3, 0xB4, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 20 bytes above
+    0x5C, 0x32, 0xFB, 0x5E, 0xCB, 0x23, 0x26, 0x52, // tag[0..8]
+    0x56, 0x30, 0x8E, 0x58, 0x2F, 0x82, 0x3E, 0xAB, // tag[8..16]
 ];
 
 /// GivebackRequest { epoch: 301 }. 36 bytes.
@@ -902,9 +941,9 @@ const CONTROL_GIVEBACK_REQUEST: &[u8] = &[
     // payload: Control
     0x02,                   // Control::GivebackRequest (variant 2)
     0xAD, 0x02,             // epoch = 301 (varint)
-    // tag: keyed BLAKE2s-128 over the 20 bytes above
-    0x65, 0x5D, 0x7E, 0x8B, 0x21, 0x1A, 0x53, 0x05, // tag[0..8]
-    0xB1, 0x75, 0xFB, 0x60, 0xBC, 0x62, 0xF3, 0x51, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 20 bytes above
+    0x8A, 0x35, 0x4C, 0xE2, 0xAE, 0xA0, 0x80, 0x95, // tag[0..8]
+    0xE0, 0x6A, 0xE2, 0x33, 0xA6, 0x4C, 0x3F, 0x0B, // tag[8..16]
 ];
 
 /// GivebackAck { epoch: 301 }. 36 bytes.
@@ -919,9 +958,9 @@ const CONTROL_GIVEBACK_ACK: &[u8] = &[
     // payload: Control
     0x03,                   // Control::GivebackAck (variant 3)
     0xAD, 0x02,             // epoch = 301 (varint)
-    // tag: keyed BLAKE2s-128 over the 20 bytes above
-    0x08, 0x29, 0xF9, 0xF7, 0x38, 0x5E, 0x0A, 0x11, // tag[0..8]
-    0x25, 0x0D, 0xEE, 0x73, 0x48, 0x2B, 0xF7, 0xCC, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 20 bytes above
+    0x4A, 0x00, 0x8A, 0xA0, 0xC9, 0x96, 0x1B, 0x1A, // tag[0..8]
+    0xA3, 0xC1, 0xCC, 0xC6, 0x8A, 0xC3, 0x2A, 0x90, // tag[8..16]
 ];
 
 /// BecomePassive { epoch: 301 }. 36 bytes.
@@ -936,9 +975,9 @@ const CONTROL_BECOME_PASSIVE: &[u8] = &[
     // payload: Control
     0x04,                   // Control::BecomePassive (variant 4)
     0xAD, 0x02,             // epoch = 301 (varint)
-    // tag: keyed BLAKE2s-128 over the 20 bytes above
-    0xA8, 0x19, 0xC1, 0xE8, 0x56, 0x45, 0x7D, 0xC8, // tag[0..8]
-    0xB7, 0x95, 0x69, 0xCC, 0xCF, 0xCD, 0x6C, 0x8D, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 20 bytes above
+    0x3E, 0xF5, 0x45, 0x18, 0xFC, 0x28, 0xEB, 0xDC, // tag[0..8]
+    0x5C, 0xDB, 0xD5, 0x2D, 0x6D, 0x66, 0xED, 0x97, // tag[8..16]
 ];
 
 /// FencePeer { epoch: 302, reset_host: true }. 37 bytes.
@@ -954,9 +993,9 @@ const CONTROL_FENCE_PEER: &[u8] = &[
     0x05,                   // Control::FencePeer (variant 5)
     0xAE, 0x02,             // epoch = 302 (varint)
     0x01,                   // reset_host = true
-    // tag: keyed BLAKE2s-128 over the 21 bytes above
-    0xA9, 0xBE, 0xAE, 0x1B, 0xB8, 0x75, 0x13, 0x79, // tag[0..8]
-    0xAA, 0x47, 0x90, 0x4F, 0x8B, 0x29, 0x36, 0xAB, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 21 bytes above
+    0xB7, 0x64, 0x5F, 0x5B, 0x15, 0x08, 0x3B, 0x1C, // tag[0..8]
+    0x28, 0x1D, 0xB5, 0x97, 0x13, 0xAF, 0x44, 0xD3, // tag[8..16]
 ];
 
 /// UnfencePeer { epoch: 302 }. 36 bytes.
@@ -971,9 +1010,9 @@ const CONTROL_UNFENCE_PEER: &[u8] = &[
     // payload: Control
     0x06,                   // Control::UnfencePeer (variant 6)
     0xAE, 0x02,             // epoch = 302 (varint)
-    // tag: keyed BLAKE2s-128 over the 20 bytes above
-    0x7E, 0x2D, 0x8E, 0xC7, 0x37, 0x0B, 0xBF, 0xD4, // tag[0..8]
-    0x9F, 0xCA, 0xB2, 0x08, 0xFC, 0x1B, 0xC4, 0xF4, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 20 bytes above
+    0xB2, 0xB7, 0x23, 0xB1, 0x86, 0x93, 0x2D, 0x6B, // tag[0..8]
+    0xB1, 0xDE, 0x39, 0x1E, 0xB7, 0xAB, 0xC6, 0xDF, // tag[8..16]
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -1000,9 +1039,9 @@ const CONFIG_CHUNK: &[u8] = &[
     0xA0, 0x01,             // offset = 160 (varint)
     0x08,                   // data: length 8 (varint)
     0x6D, 0x6F, 0x64, 0x65, 0x3D, 0x68, 0x61, 0x0A, // data: b"mode=ha\n"
-    // tag: keyed BLAKE2s-128 over the 38 bytes above
-    0xEA, 0x92, 0xA6, 0x67, 0xF1, 0xB5, 0xE0, 0x7B, // tag[0..8]
-    0x00, 0x3B, 0xA9, 0x76, 0xDB, 0x39, 0x81, 0x3C, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 38 bytes above
+    0x9B, 0x22, 0x11, 0xE2, 0x03, 0xA0, 0xD9, 0x3E, // tag[0..8]
+    0xC5, 0x81, 0x8F, 0xA2, 0x3C, 0x54, 0x7D, 0x48, // tag[8..16]
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -1013,16 +1052,20 @@ const CONFIG_CHUNK: &[u8] = &[
 fn key_escrow_chunk_whole_key() {
     check(Message::KeyEscrowChunk(key_escrow_chunk()));
 
-    // The vector's chunk opens to the pool key under the escrow key derived from MAC_KEY.
-    let frame = decode_frame(&key(), KEY_ESCROW_CHUNK).expect("decodes");
+    // The vector's chunk opens to the pool key under the escrow key the receiver derives
+    // for the sender named in the header, and under no other sender's escrow key.
+    let frame = decode_frame(&key(), RECIPIENT, KEY_ESCROW_CHUNK).expect("decodes");
     let Message::KeyEscrowChunk(chunk) = frame.message else { panic!("not a key escrow chunk") };
     let mut plain = [0u8; 32];
-    assert_eq!(EscrowKey::derive(&key()).open(&chunk, &mut plain), Ok(32));
+    assert_eq!(EscrowKey::derive(&key(), frame.header.sender).open(&chunk, &mut plain), Ok(32));
     assert_eq!(plain, pool_key());
+    for other in Sender::ALL.into_iter().filter(|s| *s != SENDER) {
+        assert!(EscrowKey::derive(&key(), other).open(&chunk, &mut plain).is_err(), "opens for {other}");
+    }
 }
 
 /// A whole 32-byte pool key in one chunk, ChaCha20-Poly1305 under the escrow key derived
-/// from MAC_KEY, plaintext 0x80..=0x9F. 105 bytes.
+/// from MAC_KEY for the sender (B host, byte 0x01), plaintext 0x80..=0x9F. 105 bytes.
 #[rustfmt::skip]
 const KEY_ESCROW_CHUNK: &[u8] = &[
     0xFA, 0x11,             // magic
@@ -1038,15 +1081,15 @@ const KEY_ESCROW_CHUNK: &[u8] = &[
     0x0D, 0x0C, 0x0B, 0x0A, // nonce[0..4]: boot id (12 raw bytes in all, no length)
     0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, // nonce[4..12]: seq
     0x20,                   // ciphertext: length 32 (varint)
-    0x0A, 0xD0, 0xD2, 0x1A, 0x4E, 0xA0, 0x3F, 0x4A, // ciphertext[0..8]
-    0x20, 0x02, 0xBF, 0x44, 0xCE, 0x21, 0xD8, 0x21, // ciphertext[8..16]
-    0x20, 0x71, 0x1A, 0xB6, 0x7B, 0x69, 0xB1, 0x8A, // ciphertext[16..24]
-    0x7A, 0xCF, 0x92, 0xDF, 0x0E, 0x88, 0x1C, 0xEC, // ciphertext[24..32]
-    0x76, 0x3F, 0xD5, 0x2A, 0x22, 0x66, 0x2A, 0xE4, // AEAD tag[0..8] (16 raw bytes, no length)
-    0x19, 0xBA, 0x07, 0xC2, 0x48, 0x3E, 0x5A, 0xCE, // AEAD tag[8..16]
-    // tag: keyed BLAKE2s-128 over the 89 bytes above
-    0xBE, 0x52, 0xD0, 0xA5, 0x2A, 0x57, 0x3E, 0xA9, // tag[0..8]
-    0xC0, 0xD6, 0xD8, 0x4F, 0xB9, 0xF9, 0xF6, 0x71, // tag[8..16]
+    0xA7, 0x13, 0x32, 0xC7, 0xA0, 0x2A, 0x8E, 0x3E, // ciphertext[0..8]
+    0xCB, 0xD1, 0x85, 0x3A, 0xB6, 0x09, 0x7D, 0xD6, // ciphertext[8..16]
+    0xE5, 0x76, 0x45, 0x74, 0x1A, 0xCF, 0x7F, 0x34, // ciphertext[16..24]
+    0x87, 0x34, 0xF0, 0xBA, 0x6C, 0xD3, 0x27, 0xE5, // ciphertext[24..32]
+    0xC9, 0x6D, 0x65, 0x27, 0x7E, 0x50, 0xE9, 0xF4, // AEAD tag[0..8] (16 raw bytes, no length)
+    0x75, 0x1F, 0x67, 0x55, 0x68, 0x43, 0x34, 0xAA, // AEAD tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 89 bytes above
+    0x4D, 0xD4, 0x3A, 0x9A, 0x03, 0x2F, 0x00, 0xB5, // tag[0..8]
+    0x6B, 0xE7, 0x39, 0xFE, 0x9D, 0x4C, 0xA1, 0x51, // tag[8..16]
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -1090,9 +1133,9 @@ const FENCE_REPORT_DONE: &[u8] = &[
     0x0C,                   // done = 12 (varint)
     0x0C,                   // total = 12 (varint)
     0xD2, 0x06,             // elapsed_ms = 850 (varint)
-    // tag: keyed BLAKE2s-128 over the 26 bytes above
-    0x02, 0xAD, 0xEC, 0x79, 0xE6, 0xDD, 0x12, 0xFD, // tag[0..8]
-    0xA7, 0x49, 0x2A, 0x14, 0xEC, 0x48, 0x5D, 0x98, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 26 bytes above
+    0x9C, 0xEB, 0xE3, 0x9A, 0x3F, 0x57, 0x8F, 0xD0, // tag[0..8]
+    0xF8, 0x74, 0x02, 0xB6, 0xCE, 0x38, 0x05, 0xCF, // tag[8..16]
 ];
 
 /// Enclosure fence of controller B done on 3 of 4 ports in 120 ms. 41 bytes.
@@ -1112,9 +1155,9 @@ const FENCE_REPORT_PARTIAL: &[u8] = &[
     0x03,                   // done = 3 (varint)
     0x04,                   // total = 4 (varint)
     0x78,                   // elapsed_ms = 120 (varint)
-    // tag: keyed BLAKE2s-128 over the 25 bytes above
-    0xF8, 0xD3, 0x7A, 0x78, 0x8B, 0x86, 0xEB, 0x9E, // tag[0..8]
-    0xB8, 0xE9, 0x9B, 0x6C, 0x2D, 0xA4, 0x11, 0xE1, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 25 bytes above
+    0x48, 0xB7, 0xD1, 0x1D, 0x57, 0xF4, 0x50, 0xA8, // tag[0..8]
+    0xF6, 0x8E, 0xA9, 0x60, 0xAA, 0x21, 0x01, 0x30, // tag[8..16]
 ];
 
 /// Host reset of controller A failed after 5000 ms. 42 bytes.
@@ -1134,9 +1177,9 @@ const FENCE_REPORT_FAILED: &[u8] = &[
     0x00,                   // done = 0 (varint)
     0x01,                   // total = 1 (varint)
     0x88, 0x27,             // elapsed_ms = 5000 (varint)
-    // tag: keyed BLAKE2s-128 over the 26 bytes above
-    0x29, 0x8D, 0x51, 0xD6, 0x03, 0x35, 0xF0, 0x45, // tag[0..8]
-    0xCC, 0xED, 0x6D, 0x2D, 0xFA, 0x10, 0x03, 0xA9, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 26 bytes above
+    0x75, 0x46, 0x76, 0x36, 0x7A, 0x81, 0xDF, 0x42, // tag[0..8]
+    0xB6, 0xAD, 0xA8, 0x40, 0xC0, 0x86, 0x37, 0x08, // tag[8..16]
 ];
 
 /// Enclosure fence on controller A lifted on all 4 ports in 40 ms. 41 bytes.
@@ -1156,7 +1199,7 @@ const FENCE_REPORT_LIFTED: &[u8] = &[
     0x04,                   // done = 4 (varint)
     0x04,                   // total = 4 (varint)
     0x28,                   // elapsed_ms = 40 (varint)
-    // tag: keyed BLAKE2s-128 over the 25 bytes above
-    0x01, 0x21, 0x6F, 0x73, 0x0A, 0x7E, 0x06, 0x99, // tag[0..8]
-    0x7B, 0x5F, 0xDA, 0x67, 0xCE, 0xA6, 0x4D, 0x58, // tag[8..16]
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 25 bytes above
+    0x85, 0xEA, 0x6C, 0x1E, 0x27, 0x31, 0x0C, 0xF3, // tag[0..8]
+    0x76, 0x67, 0x8E, 0x11, 0xF4, 0xC1, 0x9D, 0x96, // tag[8..16]
 ];

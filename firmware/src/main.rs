@@ -24,6 +24,7 @@ fn main() -> ! {
     console.write_all(env!("CARGO_PKG_VERSION").as_bytes());
     console.write_all(b" booted\r\n");
 
+    // Boot id 1: the reset-surviving boot counter comes with the BMC role.
     let mut endpoint = Endpoint::new(MacKey::new([0; 32]), Sender::new(Controller::A, Station::Bmc), 1);
     let hello = Message::BmcHeartbeat(BmcHeartbeat {
         host: HostLiveness::Unknown,
@@ -34,7 +35,9 @@ fn main() -> ! {
     });
     let mut frame = [0u8; MAX_FRAME_LEN];
     let mut wire = [0u8; MAX_STREAM_FRAME_LEN];
-    if let Ok(n) = endpoint.seal(&hello, &mut frame)
+    // A BMC heartbeat is for the peer BMC (path B); the recipient is bound into its MAC.
+    let peer_bmc = Sender::new(Controller::B, Station::Bmc);
+    if let Ok(n) = endpoint.seal(&hello, peer_bmc, &mut frame)
         && let Ok(m) = encode_stream_frame(&frame[..n], &mut wire)
     {
         console.write_all(&wire[..m]);

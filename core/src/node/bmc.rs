@@ -39,7 +39,7 @@ const OUTBOX: usize = 8;
 pub struct BmcConfig {
     /// Which controller this BMC sits on.
     pub controller: Controller,
-    /// Fresh at every boot (a counter kept in reset-surviving RAM).
+    /// Greater at every boot (a counter kept in reset-surviving RAM; see `wire::replay`).
     pub boot_id: u32,
     /// The link key (same as the hosts').
     pub key: MacKey,
@@ -224,7 +224,12 @@ impl BmcNode {
                 OutMsg::BmcHeartbeat => Message::BmcHeartbeat(self.bmc_heartbeat(now)),
                 OutMsg::Report(r) => Message::FenceReport(r),
             };
-            if let Ok(len) = self.endpoint.seal(&message, buf) {
+            let to = match path {
+                Path::BmcLink => Sender::new(self.cfg.controller.peer(), Station::Bmc),
+                Path::Local => Sender::new(self.cfg.controller, Station::Host),
+                Path::HostLink => Sender::new(self.cfg.controller.peer(), Station::Host),
+            };
+            if let Ok(len) = self.endpoint.seal(&message, to, buf) {
                 return Some(Transmit { path, len });
             }
         }
@@ -369,6 +374,13 @@ impl BmcNode {
     }
 
     fn evaluate(&mut self, now: Instant) {
+        // Silent for the timeout: hear them again whatever their boot id (wire::replay).
+        if !self.peer_bmc_alive(now) {
+            self.endpoint.forget(Sender::new(self.cfg.controller.peer(), Station::Bmc));
+        }
+        if self.host_heard.is_none_or(|t| now.saturating_since(t) >= self.cfg.host_hang_timeout) {
+            self.endpoint.forget(Sender::new(self.cfg.controller, Station::Host));
+        }
         let peer_host = self.peer_host(now);
         let own_alive = self.host_liveness(now) == HostLiveness::Alive;
         if !self.fencing_peer

@@ -69,7 +69,7 @@ const OUTBOX: usize = 8;
 pub struct HostConfig {
     /// Which controller this is.
     pub controller: Controller,
-    /// Fresh at every start of the service.
+    /// Greater at every start of the service (a persisted counter; see `wire::replay`).
     pub boot_id: u32,
     /// The link key.
     pub key: MacKey,
@@ -567,17 +567,22 @@ impl HostNode {
                 OutMsg::Heartbeat => Message::Heartbeat(self.heartbeat(now)),
                 OutMsg::Control(c) => Message::Control(c),
             };
+            let to = match path {
+                Path::HostLink => Sender::new(self.cfg.controller.peer(), Station::Host),
+                Path::Local => Sender::new(self.cfg.controller, Station::Bmc),
+                Path::BmcLink => Sender::new(self.cfg.controller.peer(), Station::Bmc),
+            };
             // A buffer too small is the caller's bug; drop the frame rather than panic.
-            if let Ok(len) = self.endpoint.seal(&message, buf) {
+            if let Ok(len) = self.endpoint.seal(&message, to, buf) {
                 return Some(Transmit { path, len });
             }
         }
     }
 
     /// Seal a platform-built message (configuration chunks, key escrow) with this
-    /// node's identity and sequence, for sending on the host link.
+    /// node's identity and sequence, for sending on the host link (to the peer host).
     pub fn seal(&mut self, message: &Message, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        self.endpoint.seal(message, buf)
+        self.endpoint.seal(message, Sender::new(self.cfg.controller.peer(), Station::Host), buf)
     }
 
     /// When [`Self::handle_timeout`] must next be called.
@@ -1198,6 +1203,13 @@ impl HostNode {
     /// input. Idempotent for a given `now`.
     fn evaluate(&mut self, now: Instant) {
         let t = self.timeout();
+        // Silent for the timeout: hear them again whatever their boot id (wire::replay).
+        if !self.evidence.host_link_up(now, t) {
+            self.endpoint.forget(Sender::new(self.cfg.controller.peer(), Station::Host));
+        }
+        if self.evidence.heard_own_bmc.is_none_or(|at| now.saturating_since(at) >= t) {
+            self.endpoint.forget(Sender::new(self.cfg.controller, Station::Bmc));
+        }
         let verdict = self.evidence.judge(now, t);
         if verdict != self.verdict {
             self.verdict = verdict;

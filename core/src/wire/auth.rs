@@ -1,4 +1,5 @@
-//! Frame authentication: keyed BLAKE2s with a 16-byte tag over header and payload.
+//! Frame authentication: keyed BLAKE2s with a 16-byte tag over the intended recipient,
+//! the header and the payload.
 //!
 //! Why BLAKE2s rather than HMAC-SHA256: BLAKE2s is a MAC in its own right in keyed mode
 //! (RFC 7693), so one pass over the frame suffices where HMAC needs two nested hashes;
@@ -8,6 +9,11 @@
 //! prepared once per [`MacKey`] and cloned per frame.
 //!
 //! Tags are compared in constant time.
+//!
+//! A frame's tag covers bytes that are not all contiguous on the wire (the recipient byte
+//! is bound into the MAC but never sent, see [`super::frame`]), so the tag functions take
+//! the MACed input as a list of parts, fed to one MAC state in order with repeated
+//! `update`s: no copy, no allocation. The tag of `[a, b]` is the tag of `a || b`.
 
 use blake2::Blake2sMac;
 use blake2::digest::consts::{U16, U32};
@@ -55,22 +61,43 @@ impl MacKey {
 
     /// The 16-byte tag of `data`.
     pub fn tag(&self, data: &[u8]) -> [u8; TAG_LEN] {
-        let mut mac = self.keyed.clone();
-        mac.update(data);
-        mac.finalize().into_bytes().into()
+        self.tag_parts(&[data])
+    }
+
+    /// The 16-byte tag of the concatenation of `parts` (fed in order; nothing is
+    /// copied or allocated). `tag_parts(&[a, b]) == tag(a || b)`.
+    pub fn tag_parts(&self, parts: &[&[u8]]) -> [u8; TAG_LEN] {
+        self.mac_over(parts).finalize().into_bytes().into()
     }
 
     /// Whether `tag` is the tag of `data` (constant-time comparison).
     pub fn verify(&self, data: &[u8], tag: &[u8]) -> bool {
-        let mut mac = self.keyed.clone();
-        mac.update(data);
-        mac.verify_slice(tag).is_ok()
+        self.verify_parts(&[data], tag)
     }
 
-    /// An independent 32-byte key for another purpose named by `label`.
-    pub(crate) fn derive(&self, label: &[u8]) -> [u8; 32] {
+    /// Whether `tag` is the tag of the concatenation of `parts` (constant-time
+    /// comparison; a `tag` of the wrong length never verifies).
+    pub fn verify_parts(&self, parts: &[&[u8]], tag: &[u8]) -> bool {
+        self.mac_over(parts).verify_slice(tag).is_ok()
+    }
+
+    /// The prepared keyed state, fed with every part in order.
+    fn mac_over(&self, parts: &[&[u8]]) -> Blake2sMac<U16> {
+        let mut mac = self.keyed.clone();
+        for part in parts {
+            mac.update(part);
+        }
+        mac
+    }
+
+    /// An independent 32-byte key for another purpose, named by the concatenation of
+    /// `label` (keyed BLAKE2s-256 under the raw link key: a different output length from
+    /// the frame tag, so no derived key is ever a frame tag).
+    pub(crate) fn derive(&self, label: &[&[u8]]) -> [u8; 32] {
         let mut mac = <Blake2sMac<U32> as KeyInit>::new(&self.raw.into());
-        mac.update(label);
+        for part in label {
+            mac.update(part);
+        }
         mac.finalize().into_bytes().into()
     }
 }
@@ -88,7 +115,20 @@ mod tests {
         assert!(!k1.verify(b"framf", &t));
         assert!(!k2.verify(b"frame", &t));
         assert!(!k1.verify(b"frame", &t[..15]));
-        assert_ne!(k1.derive(b"x"), k1.derive(b"y"));
+        assert_ne!(k1.derive(&[b"x"]), k1.derive(&[b"y"]));
+        assert_eq!(k1.derive(&[b"xy"]), k1.derive(&[b"x", b"y"]));
         assert_eq!(std::format!("{k1:?}"), "MacKey(..)");
+    }
+
+    #[test]
+    fn tag_over_parts_is_the_tag_of_their_concatenation() {
+        let k = MacKey::new([3; 32]);
+        let whole = k.tag(b"\x01header|payload");
+        assert_eq!(k.tag_parts(&[b"\x01", b"header|", b"payload"]), whole);
+        assert_eq!(k.tag_parts(&[b"", b"\x01header|payload", b""]), whole);
+        assert!(k.verify_parts(&[b"\x01header", b"|payload"], &whole));
+        assert!(!k.verify_parts(&[b"\x02header", b"|payload"], &whole));
+        assert!(!k.verify_parts(&[b"\x01header|payload"], &whole[..TAG_LEN - 1]));
+        assert_eq!(k.tag_parts(&[]), k.tag(b""));
     }
 }

@@ -18,14 +18,16 @@ pub enum DecodeError {
     UnknownKind(u8),
     /// A sender byte with reserved bits set.
     BadSender(u8),
-    /// The authentication tag does not match: wrong key, corruption or forgery.
+    /// The authentication tag does not match: wrong key, corruption, forgery, or a frame
+    /// sealed for another recipient.
     BadMac,
     /// A sequence number not above the last one accepted from this sender and boot, or
-    /// a boot id the sender has already left behind.
+    /// a boot id below the sender's current one (boot ids only go up).
     Replayed,
     /// A frame claiming to come from ourselves (reflected back at us).
     FromSelf,
-    /// The payload does not decode as the kind the header names (or has trailing bytes).
+    /// The payload does not decode as the kind the header names, has trailing bytes, or
+    /// is not the canonical encoding of what it decodes to (e.g. an over-long varint).
     BadPayload,
     /// A byte-stream frame whose COBS encoding is invalid.
     BadFraming,

@@ -1,12 +1,27 @@
 //! Datagram framing: one frame per datagram (path H over UDP), and the core of every
 //! other framing.
 //!
-//! A frame is `header (17 bytes) | payload (postcard) | tag (16 bytes)`, where the tag
-//! is the keyed MAC of everything before it. Decoding checks, in this order: length,
-//! magic, version, kind, sender, MAC, payload. Nothing is parsed past the header before
-//! the MAC has been verified.
+//! A frame is `header (17 bytes) | payload (postcard) | tag (16 bytes)`, where
+//!
+//! ```text
+//! tag = MAC(recipient_byte || header || payload)
+//! ```
+//!
+//! and `recipient_byte` is [`Sender::to_byte`] of the station the frame is meant for.
+//! The recipient is **bound into the MAC but never sent**: the receiver supplies its own
+//! identity when it verifies. All four stations share one link key, so without this a
+//! frame sent to one station could be replayed to another that has never seen it (host
+//! A's `FencePeer` meant for BMC A delivered to host B, say) and pass both the MAC and
+//! that station's replay check. Bound to its recipient, such a frame fails the MAC
+//! anywhere else ([`DecodeError::BadMac`]: a receiver cannot tell "meant for someone
+//! else" from "forged", and does not try). It costs no byte on the wire.
+//!
+//! Decoding checks, in this order: length, magic, version, kind, sender, MAC (for the
+//! given recipient), payload (which must be the canonical encoding of the message it
+//! decodes to, see [`Message`]). Nothing is parsed past the header before the MAC has
+//! been verified.
 
-use super::{DecodeError, EncodeError, HEADER_LEN, Header, MAX_FRAME_LEN, MacKey, Message, TAG_LEN};
+use super::{DecodeError, EncodeError, HEADER_LEN, Header, MAX_FRAME_LEN, MacKey, Message, Sender, TAG_LEN};
 
 /// An authenticated frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,12 +32,18 @@ pub struct Frame {
     pub message: Message,
 }
 
-/// Encode and authenticate `message` with `header` into `out`, returning the frame
-/// length. `header.kind` is ignored: the message determines it.
+/// Encode and authenticate `message` with `header` for `recipient` into `out`,
+/// returning the frame length. Only `recipient` can verify the frame.
+///
+/// `header.kind` is ignored: the message determines it. Every other header field is
+/// written as given, `header.version` included, so tests can forge frames of other
+/// versions with it; [`super::Endpoint::seal`], which every station uses to send, always
+/// writes [`super::version::CURRENT`].
 pub fn encode_frame(
     key: &MacKey,
     header: &Header,
     message: &Message,
+    recipient: Sender,
     out: &mut [u8],
 ) -> Result<usize, EncodeError> {
     let out = match out.get_mut(..MAX_FRAME_LEN) {
@@ -40,14 +61,15 @@ pub fn encode_frame(
     let room = rest.len() - TAG_LEN;
     let payload_len = message.encode_payload(&mut rest[..room]).ok_or(EncodeError::BufferTooSmall)?;
     let body_len = HEADER_LEN + payload_len;
-    let tag = key.tag(&out[..body_len]);
+    let tag = key.tag_parts(&[&[recipient.to_byte()], &out[..body_len]]);
     out[body_len..body_len + TAG_LEN].copy_from_slice(&tag);
     Ok(body_len + TAG_LEN)
 }
 
-/// Verify and decode one frame. This does not check for replay; see
-/// [`super::Endpoint::open`], which does.
-pub fn decode_frame(key: &MacKey, bytes: &[u8]) -> Result<Frame, DecodeError> {
+/// Verify and decode one frame addressed to `recipient` (the receiving station's own
+/// identity). A frame sealed for any other station is [`DecodeError::BadMac`]. This does
+/// not check for replay; see [`super::Endpoint::open`], which does.
+pub fn decode_frame(key: &MacKey, recipient: Sender, bytes: &[u8]) -> Result<Frame, DecodeError> {
     if bytes.len() > MAX_FRAME_LEN {
         return Err(DecodeError::Oversize);
     }
@@ -61,7 +83,7 @@ pub fn decode_frame(key: &MacKey, bytes: &[u8]) -> Result<Frame, DecodeError> {
     }
     let header = Header::read(head)?;
     let body_len = bytes.len() - TAG_LEN;
-    if !key.verify(&bytes[..body_len], &bytes[body_len..]) {
+    if !key.verify_parts(&[&[recipient.to_byte()], &bytes[..body_len]], &bytes[body_len..]) {
         return Err(DecodeError::BadMac);
     }
     let message = Message::decode_payload(header.kind, &bytes[HEADER_LEN..body_len])?;

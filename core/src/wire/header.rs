@@ -9,8 +9,11 @@
 //! | 2      | 1    | protocol version ([`version::CURRENT`])                |
 //! | 3      | 1    | message kind ([`Kind`])                                |
 //! | 4      | 1    | sender: bit 0 controller (0 = A, 1 = B), bit 1 BMC     |
-//! | 5      | 4    | boot id, little endian (new each time the sender boots)|
+//! | 5      | 4    | boot id, little endian (monotonic: up at every boot)   |
 //! | 9      | 8    | sequence number, little endian, strictly increasing    |
+//!
+//! The recipient is not in the header: it is bound into the tag instead (see
+//! [`super::frame`]).
 
 use core::fmt;
 
@@ -194,9 +197,10 @@ pub struct Header {
     pub kind: Kind,
     /// Who sent it.
     pub sender: Sender,
-    /// The sender's boot id: a new value each time the sender restarts.
+    /// The sender's boot id: greater at each restart of the sender (a persisted or
+    /// reset-surviving counter; see [`super::replay`]).
     pub boot_id: u32,
-    /// Strictly increasing per (sender, boot id).
+    /// Strictly increasing per (sender, boot id, recipient).
     pub seq: u64,
 }
 

@@ -73,6 +73,14 @@ impl Message {
     }
 
     /// Parse a payload of `kind`. Trailing bytes are an error: a frame means one thing.
+    ///
+    /// So is any non-canonical encoding. postcard's decoder accepts over-long varints
+    /// (`80 00` for 0, padded enum discriminants and `Vec` lengths), so one message would
+    /// have several byte strings, each with a valid tag: a second implementation that
+    /// refuses them would disagree with this one, and "same message" would not mean
+    /// "same bytes". The decoded message is therefore encoded again (into a stack buffer
+    /// of [`MAX_PAYLOAD_LEN`] bytes, no allocation) and accepted only if that reproduces
+    /// `bytes` exactly; anything else is [`DecodeError::BadPayload`].
     pub(crate) fn decode_payload(kind: Kind, bytes: &[u8]) -> Result<Self, DecodeError> {
         fn take<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, DecodeError> {
             match postcard::take_from_bytes::<T>(bytes) {
@@ -80,7 +88,7 @@ impl Message {
                 _ => Err(DecodeError::BadPayload),
             }
         }
-        Ok(match kind {
+        let message = match kind {
             Kind::Heartbeat => Self::Heartbeat(take(bytes)?),
             Kind::BmcHeartbeat => Self::BmcHeartbeat(take(bytes)?),
             Kind::Relay => Self::Relay(take(bytes)?),
@@ -88,6 +96,29 @@ impl Message {
             Kind::ConfigChunk => Self::ConfigChunk(take(bytes)?),
             Kind::KeyEscrowChunk => Self::KeyEscrowChunk(take(bytes)?),
             Kind::FenceReport => Self::FenceReport(take(bytes)?),
-        })
+        };
+        let mut canonical = [0u8; MAX_PAYLOAD_LEN];
+        match message.encode_payload(&mut canonical) {
+            Some(n) if canonical[..n] == *bytes => Ok(message),
+            _ => Err(DecodeError::BadPayload),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Control;
+
+    #[test]
+    fn only_the_canonical_encoding_decodes() {
+        // Control::TakeoverRequest { epoch: 0 }
+        assert_eq!(
+            Message::decode_payload(Kind::Control, &[0x00, 0x00]),
+            Ok(Message::Control(Control::TakeoverRequest { epoch: 0 }))
+        );
+        // The same message with an over-long epoch, or an over-long discriminant.
+        assert_eq!(Message::decode_payload(Kind::Control, &[0x00, 0x80, 0x00]), Err(DecodeError::BadPayload));
+        assert_eq!(Message::decode_payload(Kind::Control, &[0x80, 0x00, 0x00]), Err(DecodeError::BadPayload));
     }
 }

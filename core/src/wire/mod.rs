@@ -8,12 +8,25 @@
 //! - **Append-only**: message kinds, enum variants and struct fields are never
 //!   reordered or removed; a new version only adds. Golden bytes for each version live
 //!   in `core/tests/wire_vN.rs`.
-//! - **Authenticated**: every frame ends in a 16-byte keyed BLAKE2s tag over header and
-//!   payload ([`auth`]); nothing past the header is parsed before it verifies.
-//! - **Fresh**: [`Endpoint::open`] refuses replayed and reflected frames ([`replay`]).
+//! - **Authenticated and addressed**: every frame ends in a 16-byte keyed BLAKE2s tag
+//!   over the intended recipient's sender byte, the header and the payload ([`auth`],
+//!   [`frame`]). The recipient is bound into the tag but never sent, so a frame opens only
+//!   at the station it was sealed for. Nothing past the header is parsed before the tag
+//!   verifies.
+//! - **Canonical**: a frame means one thing. A payload must be exactly the encoding of the
+//!   message it decodes to (no trailing bytes, no over-long varints), so one message has
+//!   one byte string ([`Message`]).
+//! - **Fresh**: [`Endpoint::open`] refuses replayed and reflected frames. Boot ids are
+//!   monotonic per sender and sequence numbers strictly increase within a boot; a sender
+//!   judged silent for the failover timeout is forgotten ([`Endpoint::forget`]) so it is
+//!   heard again even if its boot counter went backwards ([`replay`]).
+//! - **Versioned**: [`Endpoint::seal`] always sends [`version::CURRENT`];
+//!   [`encode_frame`] writes whatever version its header says (tests forge other versions
+//!   with it) and [`decode_frame`] accepts [`version::MIN`]..=[`version::CURRENT`].
 //!
 //! # Layout
-//! `header (17 bytes, fixed) | payload (postcard) | tag (16 bytes)`, see [`header`].
+//! `header (17 bytes, fixed) | payload (postcard) | tag (16 bytes)`, see [`header`], with
+//! `tag = MAC(recipient_byte || header || payload)`, see [`frame`].
 //! Message families, one file each: [`heartbeat`], [`relay`] (BMC), [`control`],
 //! [`sync`] (configuration and key escrow), [`fence`].
 //!

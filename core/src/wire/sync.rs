@@ -7,6 +7,21 @@
 //! encrypted (ChaCha20-Poly1305) under a key derived from the link key, so a frame
 //! capture on the link never reveals pool keys, even though the link MAC already stops
 //! forgery.
+//!
+//! # Escrow keys and nonces
+//! ChaCha20-Poly1305 loses confidentiality and integrity if one key ever encrypts two
+//! messages under one nonce. The link key is shared by all four stations and nonces are
+//! built from a boot id and a sequence number, which different senders repeat (both
+//! hosts start at sequence 1, their boot counters overlap). So the escrow key is
+//! **per sender**: [`EscrowKey::derive`] takes the sending station, and a receiver
+//! derives the key with the sender named in the frame header. Under one sender's key the
+//! nonce is `boot id (u32 LE) || seq (u64 LE)` of the frame that carries the chunk:
+//! boot ids are monotonic per sender ([`super::replay`]), sequence numbers strictly
+//! increase within a boot, and escrow chunks only ever go to one recipient (the peer
+//! host), whose sequence is the one used ([`super::Endpoint::next_seq`]). Build the
+//! nonce from `next_seq(peer host)` right before sealing the frame; a frame that failed
+//! to seal did not consume its number, so seal the same chunk again rather than a new
+//! one under that nonce.
 
 use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit};
@@ -14,7 +29,7 @@ use heapless::Vec;
 use postcard::experimental::max_size::MaxSize;
 use serde::{Deserialize, Serialize};
 
-use super::{Digest, MacKey};
+use super::{Digest, MacKey, Sender};
 
 /// Configuration bytes per [`ConfigChunk`].
 pub const CONFIG_CHUNK_LEN: usize = 160;
@@ -43,7 +58,8 @@ pub struct KeyEscrowChunk {
     pub total_len: u16,
     /// Offset of this chunk in the key.
     pub offset: u16,
-    /// AEAD nonce; never repeated under one link key (senders use boot id + sequence).
+    /// AEAD nonce; never repeated under one sender's [`EscrowKey`] (senders use the boot
+    /// id and sequence number of the carrying frame, see the module docs).
     pub nonce: [u8; 12],
     /// The encrypted chunk.
     pub ciphertext: Vec<u8, KEY_CHUNK_LEN>,
@@ -69,8 +85,9 @@ impl core::fmt::Display for EscrowError {
     }
 }
 
-/// The key that encrypts escrowed pool keys, derived from the link [`MacKey`] so the two
-/// controllers share it without another secret to provision.
+/// The key that encrypts the pool keys one station escrows, derived from the link
+/// [`MacKey`] and the sending station, so the controllers share it without another
+/// secret to provision and no two senders share a key (or a nonce space).
 #[derive(Clone)]
 pub struct EscrowKey([u8; 32]);
 
@@ -81,10 +98,13 @@ impl core::fmt::Debug for EscrowKey {
 }
 
 impl EscrowKey {
-    /// Derive the escrow key from the link key (keyed BLAKE2s of a fixed label; a
-    /// different purpose gives an independent key).
-    pub fn derive(link: &MacKey) -> Self {
-        Self(link.derive(b"failover pool-key escrow v1"))
+    /// Derive the escrow key of chunks sent by `sender` from the link key: keyed
+    /// BLAKE2s-256 of the fixed label `failover pool-key escrow v1` followed by the
+    /// sender byte ([`Sender::to_byte`]). A different purpose or sender gives an
+    /// independent key. The sender seals with its own identity; the receiver opens with
+    /// the sender named in the frame header.
+    pub fn derive(link: &MacKey, sender: Sender) -> Self {
+        Self(link.derive(&[b"failover pool-key escrow v1", &[sender.to_byte()]]))
     }
 
     fn aad(pool: u64, total_len: u16, offset: u16) -> [u8; 12] {
@@ -142,9 +162,13 @@ impl EscrowKey {
 mod tests {
     use super::*;
 
+    use crate::wire::{Controller, Station};
+
+    const HOST_A: Sender = Sender::new(Controller::A, Station::Host);
+
     #[test]
     fn escrow_round_trips_and_detects_tampering() {
-        let key = EscrowKey::derive(&MacKey::new([7; 32]));
+        let key = EscrowKey::derive(&MacKey::new([7; 32]), HOST_A);
         let chunk = key.seal(42, 5, 0, [1; 12], b"hello").unwrap();
         assert_ne!(chunk.ciphertext.as_slice(), b"hello");
         let mut out = [0u8; 64];
@@ -157,9 +181,29 @@ mod tests {
         let mut flipped = chunk.clone();
         flipped.ciphertext[0] ^= 1;
         assert_eq!(key.open(&flipped, &mut out), Err(EscrowError::BadTag));
-        let other = EscrowKey::derive(&MacKey::new([8; 32]));
+        let other = EscrowKey::derive(&MacKey::new([8; 32]), HOST_A);
         assert_eq!(other.open(&chunk, &mut out), Err(EscrowError::BadTag));
         assert_eq!(key.open(&chunk, &mut [0u8; 4]), Err(EscrowError::TooLong));
         assert_eq!(key.seal(1, 65, 0, [0; 12], &[0; 65]).err(), Some(EscrowError::TooLong));
+    }
+
+    #[test]
+    fn each_sender_has_its_own_escrow_key() {
+        // The same nonce and plaintext from two senders: different ciphertexts, and
+        // neither opens under the other's key.
+        let link = MacKey::new([7; 32]);
+        let keys = Sender::ALL.map(|s| EscrowKey::derive(&link, s));
+        let chunks = keys.each_ref().map(|k| k.seal(42, 5, 0, [1; 12], b"hello").unwrap());
+        let mut out = [0u8; 64];
+        for (i, key) in keys.iter().enumerate() {
+            for (j, chunk) in chunks.iter().enumerate() {
+                if i == j {
+                    assert_eq!(key.open(chunk, &mut out), Ok(5));
+                } else {
+                    assert_ne!(chunks[i].ciphertext, chunk.ciphertext);
+                    assert_eq!(key.open(chunk, &mut out), Err(EscrowError::BadTag));
+                }
+            }
+        }
     }
 }
