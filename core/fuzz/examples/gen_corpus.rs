@@ -1,5 +1,5 @@
-//! Seed corpus generator: valid frames of every message kind, so the fuzzers start past
-//! the MAC.
+//! Seed corpus generator: valid frames of every message kind, sealed for the targets'
+//! receiving identity, so the fuzzers start past the MAC.
 //!
 //! `cargo run --example gen_corpus [OUT_DIR]` (from core/fuzz; OUT_DIR defaults to
 //! `core/fuzz/corpus`) writes `OUT_DIR/{frame_decode,stream_decode,payload_decode}/*`.
@@ -57,8 +57,9 @@ fn main() {
         count += 1;
     }
 
-    // Streams: a whole session in odd chunks; with a replayed frame, a sender restart,
-    // line garbage, an oversize run and two frames glued together (lost delimiter).
+    // Streams: a whole session in odd chunks; with a replayed frame, a sender restart
+    // (higher boot id), line garbage, an oversize run, two frames glued together (lost
+    // delimiter) and a replay from the earlier boot (refused: boot ids only go up).
     write(stream_dir, "session_chunked.bin", &stream_input(&[1, 7, 64, 3, 0, 200], &session));
     let f1 = frame_bytes(&header(PEER, 1, 10), first);
     let f2 = frame_bytes(&header(PEER, 1, 11), first);
@@ -73,7 +74,7 @@ fn main() {
     messy.extend_from_slice(&glued);
     messy.extend_from_slice(&stream_bytes(&f2)[1..]); // ...and the next leading one
     messy.extend_from_slice(&stream_bytes(&restarted));
-    messy.extend_from_slice(&stream_bytes(&f2)); // replay of the retired boot
+    messy.extend_from_slice(&stream_bytes(&f2)); // replay of the earlier, lower boot
     write(stream_dir, "session_messy.bin", &stream_input(&[5, 0, 33], &messy));
     count += 2;
 

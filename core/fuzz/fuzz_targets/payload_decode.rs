@@ -2,20 +2,21 @@
 //!
 //! Random bytes never get past the MAC in `frame_decode`, so this target builds the
 //! frame itself: a hand-written header whose kind and sender bytes come from the input,
-//! the rest of the input as payload, and the correct tag from `MacKey::tag`. Mutations
-//! of the payload therefore reach `Message::decode_payload`.
+//! the rest of the input as payload, and the correct tag for `RECEIVER` (the MAC of the
+//! recipient byte, header and payload). Mutations of the payload therefore reach
+//! `Message::decode_payload`.
 //!
 //! Input layout: see `failover_core_fuzz::split_payload_input`. Properties: no panic;
 //! kind 0 and sender byte 4 are refused with `UnknownKind` / `BadSender`; any other
-//! refusal is `BadPayload`; a successful decode re-encodes to identical bytes and opens
-//! the same way through `Endpoint::open`.
+//! refusal is `BadPayload`; a successful decode re-encodes to identical bytes (so every
+//! over-long varint is refused) and opens the same way through `Endpoint::open`.
 #![no_main]
 
 use failover_core::wire::{
     DecodeError, Endpoint, Freshness, HEADER_LEN, Kind, MAX_FRAME_LEN, Sender, TAG_LEN, decode_frame,
 };
 use failover_core_fuzz::{
-    MAX_PAYLOAD_IN_FRAME, RECEIVER, check_reencodes, key, raw_header, split_payload_input,
+    MAX_PAYLOAD_IN_FRAME, RECEIVER, check_reencodes, key, raw_header, split_payload_input, tag_for_receiver,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -29,11 +30,11 @@ fuzz_target!(|data: &[u8]| {
     frame[..HEADER_LEN].copy_from_slice(&raw_header(kind, sender, 7, 1));
     frame[HEADER_LEN..HEADER_LEN + payload.len()].copy_from_slice(payload);
     let body = HEADER_LEN + payload.len();
-    let tag = key.tag(&frame[..body]);
+    let tag = tag_for_receiver(&key, &frame[..body]);
     frame[body..body + TAG_LEN].copy_from_slice(&tag);
     let frame = &frame[..body + TAG_LEN];
 
-    let decoded = decode_frame(&key, frame);
+    let decoded = decode_frame(&key, RECEIVER, frame);
     match (&decoded, Kind::from_byte(kind), Sender::from_byte(sender)) {
         (Err(e), None, _) => assert_eq!(*e, DecodeError::UnknownKind(kind)),
         (Err(e), Some(_), None) => assert_eq!(*e, DecodeError::BadSender(sender)),

@@ -75,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
     let key = key();
     let mut endpoint = Endpoint::new(key.clone(), RECEIVER, 0xB007);
     let chunked = run(stream, sizes, |frame| {
-        let decoded = decode_frame(&key, frame);
+        let decoded = decode_frame(&key, RECEIVER, frame);
         let opened = endpoint.open(frame);
         match (&decoded, &opened) {
             (Ok(f), Ok(r)) => {
