@@ -6,7 +6,7 @@
 use failover_core::node::{
     AdminCommand, AdminError, EventKind, PeerVerdict, ReservationKey, Settings, StateName, TakeoverCause,
 };
-use failover_core::sim::{Fault, Link, SimConfig, World};
+use failover_core::sim::{Fault, Link, NodeId, SimConfig, World};
 use failover_core::status::{DisabledReason, Status};
 use failover_core::time::Duration;
 use failover_core::wire::Controller::{self, A, B};
@@ -55,8 +55,8 @@ fn reasons(w: &World, c: Controller) -> Vec<DisabledReason> {
     w.host(c).expect("host runs").disabled_reasons(local(w, c)).iter().collect()
 }
 
-fn local(w: &World, _c: Controller) -> failover_core::time::Instant {
-    w.now
+fn local(w: &World, c: Controller) -> failover_core::time::Instant {
+    w.local_now(NodeId::Host(c))
 }
 
 fn takeovers_after(w: &World, t: failover_core::time::Instant) -> Vec<(Controller, TakeoverCause)> {

@@ -20,6 +20,7 @@ pub mod actions;
 pub mod api;
 pub mod backend;
 pub mod config;
+pub mod demo;
 pub mod service;
 pub mod state;
 pub mod transport;

@@ -28,7 +28,10 @@ pub trait ControlPlane: Send + Sync + 'static {
     /// Current failover settings.
     fn settings(&self) -> impl Future<Output = SettingsJson> + Send;
     /// Replace the failover settings (validated; synced to the peer).
-    fn set_settings(&self, s: SettingsJson) -> impl Future<Output = Result<SettingsJson, ControlError>> + Send;
+    fn set_settings(
+        &self,
+        s: SettingsJson,
+    ) -> impl Future<Output = Result<SettingsJson, ControlError>> + Send;
     /// Take over (forced or by request to the active).
     fn takeover(&self, t: TakeoverJson) -> impl Future<Output = Result<(), ControlError>> + Send;
     /// Give back to the standby.

@@ -9,7 +9,7 @@ use super::raw::{
     RawApi, RawBmc, RawFailover, RawInterface, RawLink, RawNetwork, RawNode, RawPool, RawRealtime,
 };
 use super::types::{
-    Config, DiskBackend, EnclosureBackend, IpPrefix, PeerResetBackend, PoolConfig, SharedConfig,
+    Config, DiskBackend, EnclosureBackend, IpPrefix, PeerResetBackend, PoolConfig, SharedConfig, VipBackend,
     WatchdogBackend,
 };
 
@@ -50,6 +50,14 @@ struct BackendsOut {
     watchdog: WatchdogOut,
     enclosure: EnclosureOut,
     peer_reset: PeerResetOut,
+    vips: VipsOut,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum VipsOut {
+    Netlink,
+    Sim { path: String },
 }
 
 #[derive(Serialize)]
@@ -192,6 +200,10 @@ pub(crate) fn config_toml(c: &Config) -> String {
                 EnclosureBackend::I2c { bus, address } => {
                     EnclosureOut::I2c { bus: path(bus), address: *address }
                 }
+            },
+            vips: match &b.vips {
+                VipBackend::Netlink => VipsOut::Netlink,
+                VipBackend::Sim { path: p } => VipsOut::Sim { path: path(p) },
             },
             peer_reset: match &b.peer_reset {
                 PeerResetBackend::None => PeerResetOut::None,

@@ -108,7 +108,7 @@ pub use error::{ConfigError, ConfigErrors, HostnameProblem, KeyProblem, Reason};
 pub use types::{
     ApiConfig, Backends, BmcConfig, Config, DiskBackend, EnclosureBackend, FailoverConfig, InterfaceConfig,
     IpPrefix, IpPrefixError, LinkConfig, LinkKey, LocalConfig, NetworkConfig, PeerResetBackend, PoolConfig,
-    PreemptMode, RealtimeConfig, SharedConfig, WatchdogBackend,
+    PreemptMode, RealtimeConfig, SharedConfig, VipBackend, WatchdogBackend,
 };
 
 /// Where errors in a shared configuration received from the peer are reported.

@@ -23,7 +23,7 @@ use super::raw::{
 use super::types::{
     ApiConfig, Backends, BmcConfig, Config, DiskBackend, EnclosureBackend, FailoverConfig, InterfaceConfig,
     IpPrefix, LinkConfig, LinkKey, LocalConfig, NetworkConfig, PeerResetBackend, PoolConfig, PreemptMode,
-    RealtimeConfig, SharedConfig, WatchdogBackend,
+    RealtimeConfig, SharedConfig, VipBackend, WatchdogBackend,
 };
 
 /// The sections of a controller's file.
@@ -685,7 +685,17 @@ fn backends(ctx: &mut Ctx, b: RawBackends) -> Option<Backends> {
         None => Some(PeerResetBackend::None),
         Some(t) => peer_reset(ctx, t),
     };
-    Some(Backends { disk: disk?, watchdog: watchdog?, enclosure: enclosure?, peer_reset: peer_reset? })
+    let vips = match b.vips {
+        None => Some(VipBackend::Netlink),
+        Some(t) => vips(ctx, t),
+    };
+    Some(Backends {
+        disk: disk?,
+        watchdog: watchdog?,
+        enclosure: enclosure?,
+        peer_reset: peer_reset?,
+        vips: vips?,
+    })
 }
 
 fn disk(ctx: &mut Ctx, t: toml::Table) -> Option<DiskBackend> {
@@ -773,6 +783,19 @@ fn enclosure(ctx: &mut Ctx, t: toml::Table) -> Option<EnclosureBackend> {
             Some(EnclosureBackend::I2c { bus: bus?, address: address? as u8 })
         }
         _ => unknown_kind(ctx, K, kind, "\"none\", \"sim\", \"i2c\""),
+    }
+}
+
+fn vips(ctx: &mut Ctx, t: toml::Table) -> Option<VipBackend> {
+    const K: &str = "backends.vips";
+    let (kind, rest) = kind(ctx, K, t)?;
+    match kind.as_str() {
+        "netlink" => ctx.de::<RawNone>(K, rest).map(|_| VipBackend::Netlink),
+        "sim" => {
+            let r: RawSimPath = ctx.de(K, rest)?;
+            Some(VipBackend::Sim { path: ctx.path(&format!("{K}.path"), &r.path)? })
+        }
+        _ => unknown_kind(ctx, K, kind, "\"netlink\", \"sim\""),
     }
 }
 

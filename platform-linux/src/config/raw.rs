@@ -203,6 +203,7 @@ pub(crate) struct RawBackends {
     pub(crate) watchdog: Option<toml::Table>,
     pub(crate) enclosure: Option<toml::Table>,
     pub(crate) peer_reset: Option<toml::Table>,
+    pub(crate) vips: Option<toml::Table>,
 }
 
 /// `kind = "none"`

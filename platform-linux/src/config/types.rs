@@ -99,6 +99,22 @@ pub struct Backends {
     pub enclosure: EnclosureBackend,
     /// Resetting the peer host.
     pub peer_reset: PeerResetBackend,
+    /// How virtual IPs are raised.
+    pub vips: VipBackend,
+}
+
+/// How virtual IPs are raised and announced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VipBackend {
+    /// rtnetlink on the configured interfaces, plus gratuitous ARP / unsolicited NA
+    /// (needs CAP_NET_ADMIN and CAP_NET_RAW).
+    Netlink,
+    /// Simulated: the owner of the VIPs is recorded in a file shared by both
+    /// controllers (the demo runs without root).
+    Sim {
+        /// The shared ownership file.
+        path: PathBuf,
+    },
 }
 
 /// Disk ownership backend.

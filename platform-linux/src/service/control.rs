@@ -1,0 +1,371 @@
+//! [`ServiceControl`]: the management API's view of the running service.
+
+use std::sync::{Arc, Mutex};
+
+use failover_core::node::{AdminCommand, AdminError, PeerVerdict, Settings, SettingsError, TakeoverCause};
+use failover_core::time::Duration;
+use failover_core::wire::Controller;
+use tokio::sync::oneshot;
+
+use crate::api::control::{ControlError, ControlPlane};
+use crate::api::types::{
+    EventJson, InterfaceJson, LastFailover, NetworkJson, PathState, PeerJson, SettingsJson, StatusJson,
+    SyncJson, TakeoverJson, UnlockJson,
+};
+use crate::config::{Config, InterfaceConfig};
+
+use super::executor::EventLog;
+use super::heartbeat::{NodeSender, NodeView, ToNode};
+
+/// The service as the API sees it.
+pub struct ServiceControl {
+    node: NodeSender,
+    config: Mutex<Config>,
+    events: EventLog,
+    /// Whether this controller holds the VIPs (for the interfaces view).
+    vips_here: Arc<dyn Fn() -> bool + Send + Sync>,
+}
+
+impl std::fmt::Debug for ServiceControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceControl").finish_non_exhaustive()
+    }
+}
+
+fn verdict_name(v: PeerVerdict) -> &'static str {
+    match v {
+        PeerVerdict::Unknown => "unknown",
+        PeerVerdict::Alive => "alive",
+        PeerVerdict::AliveViaBmcOnly => "alive_via_bmc_only",
+        PeerVerdict::Silent => "silent",
+        PeerVerdict::Hung => "hung",
+        PeerVerdict::Dead => "dead",
+    }
+}
+
+fn cause_name(c: TakeoverCause) -> &'static str {
+    match c {
+        TakeoverCause::PeerSilent => "peer_silent",
+        TakeoverCause::PeerHung => "peer_hung",
+        TakeoverCause::PeerDead => "peer_dead",
+        TakeoverCause::Election => "election",
+        TakeoverCause::Handover => "handover",
+        TakeoverCause::Forced => "forced",
+    }
+}
+
+fn ms(d: Option<Duration>) -> Option<f64> {
+    d.map(|d| d.micros() as f64 / 1e3)
+}
+
+fn admin_error(e: AdminError) -> ControlError {
+    match e {
+        AdminError::BadSettings(s) => ControlError::BadRequest(settings_error(s)),
+        other => ControlError::Conflict(other.to_string()),
+    }
+}
+
+fn settings_error(e: SettingsError) -> String {
+    match e {
+        SettingsError::HeartbeatInterval => format!("heartbeat_interval_ms: {e}"),
+        SettingsError::FailoverTimeout => format!("timeout_ms: {e}"),
+    }
+}
+
+fn parse_controller(field: &str, s: &str) -> Result<Controller, ControlError> {
+    match s {
+        "A" | "a" => Ok(Controller::A),
+        "B" | "b" => Ok(Controller::B),
+        other => Err(ControlError::BadRequest(format!("{field}: `{other}` is not A or B"))),
+    }
+}
+
+/// The status document for a node view.
+pub fn status_json(view: &NodeView, hostname: &str, has_bmc: bool) -> StatusJson {
+    let s = &view.status;
+    let timeout = view.settings.failover_timeout;
+    let path = |age: Option<Duration>| PathState {
+        up: age.is_some_and(|a| a < timeout),
+        last_seen_ms: age.map(|a| a.millis()),
+    };
+    StatusJson {
+        node: view.controller.letter().to_string(),
+        hostname: hostname.to_string(),
+        status: s.status.name().to_string(),
+        state: s.state.name().to_string(),
+        epoch: s.epoch,
+        disabled_reasons: s.disabled.iter().map(|r| r.name().to_string()).collect(),
+        peer: PeerJson {
+            verdict: verdict_name(s.peer).to_string(),
+            status: s.peer_status.map(|p| p.name().to_string()),
+            host_link: path(s.host_link_age),
+            bmc_link: has_bmc.then(|| path(s.bmc_link_age)),
+        },
+        last_failover: s.last_failover.map(|t| LastFailover {
+            cause: cause_name(t.cause).to_string(),
+            epoch: t.epoch,
+            detect_ms: ms(t.detect()),
+            fence_ms: ms(t.fence()),
+            import_ms: ms(t.import()),
+            total_ms: ms(t.total()),
+        }),
+        passphrase_needed: false,
+    }
+}
+
+impl ServiceControl {
+    /// The control plane for the service reachable through `node`.
+    pub fn new(
+        node: NodeSender,
+        config: Config,
+        events: EventLog,
+        vips_here: Arc<dyn Fn() -> bool + Send + Sync>,
+    ) -> Self {
+        Self { node, config: Mutex::new(config), events, vips_here }
+    }
+
+    fn config(&self) -> Config {
+        self.config.lock().map(|c| c.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// A snapshot of the node.
+    pub async fn view(&self) -> Option<NodeView> {
+        let (tx, rx) = oneshot::channel();
+        self.node.send(ToNode::Snapshot(tx));
+        rx.await.ok()
+    }
+
+    async fn admin(&self, cmd: AdminCommand) -> Result<(), ControlError> {
+        let (tx, rx) = oneshot::channel();
+        self.node.send(ToNode::Admin(cmd, tx));
+        match rx.await {
+            Ok(r) => r.map_err(admin_error),
+            Err(_) => Err(ControlError::Internal("the heartbeat thread is not running".into())),
+        }
+    }
+
+    fn interface_json(&self, c: &Config, i: &InterfaceConfig) -> InterfaceJson {
+        let me = c.local.controller;
+        let fmt = |v: &[crate::config::IpPrefix]| {
+            v.iter().map(|a| format!("{}/{}", a.addr, a.prefix_len)).collect()
+        };
+        let carrier = match c.local.backends.vips {
+            crate::config::VipBackend::Sim { .. } => true,
+            crate::config::VipBackend::Netlink => crate::actions::vip::has_carrier(&i.name).unwrap_or(false),
+        };
+        InterfaceJson {
+            name: i.name.clone(),
+            critical: i.critical,
+            group: i.group,
+            vhid: i.vhid,
+            addresses: fmt(i.addresses(me)),
+            peer_addresses: fmt(i.addresses(me.peer())),
+            virtual_addresses: fmt(&i.virtual_addresses),
+            state: if (self.vips_here)() { "MASTER" } else { "BACKUP" }.to_string(),
+            carrier,
+        }
+    }
+}
+
+impl ControlPlane for ServiceControl {
+    async fn status(&self) -> StatusJson {
+        let c = self.config();
+        match self.view().await {
+            Some(v) => status_json(&v, c.hostname(), c.local.bmc.is_some()),
+            None => StatusJson {
+                node: c.local.controller.letter().to_string(),
+                hostname: c.hostname().to_string(),
+                status: "ERROR".into(),
+                state: "stopped".into(),
+                epoch: 0,
+                disabled_reasons: vec![],
+                peer: PeerJson {
+                    verdict: "unknown".into(),
+                    status: None,
+                    host_link: PathState { up: false, last_seen_ms: None },
+                    bmc_link: None,
+                },
+                last_failover: None,
+                passphrase_needed: false,
+            },
+        }
+    }
+
+    async fn settings(&self) -> SettingsJson {
+        let s = match self.view().await {
+            Some(v) => v.settings,
+            None => self.config().shared.settings(),
+        };
+        SettingsJson {
+            disabled: s.disabled,
+            primary: s.primary.letter().to_string(),
+            timeout_ms: s.failover_timeout.millis(),
+            heartbeat_interval_ms: s.heartbeat_interval.millis(),
+        }
+    }
+
+    async fn set_settings(&self, s: SettingsJson) -> Result<SettingsJson, ControlError> {
+        let settings = Settings {
+            disabled: s.disabled,
+            primary: parse_controller("primary", &s.primary)?,
+            failover_timeout: Duration::from_millis(s.timeout_ms),
+            heartbeat_interval: Duration::from_millis(s.heartbeat_interval_ms),
+        };
+        settings.validate().map_err(|e| ControlError::BadRequest(settings_error(e)))?;
+        self.admin(AdminCommand::SetSettings(settings)).await?;
+        if let Ok(mut c) = self.config.lock() {
+            let f = &mut c.shared.failover;
+            f.disabled = settings.disabled;
+            f.primary = settings.primary;
+            f.timeout_ms = s.timeout_ms;
+            f.heartbeat_interval_ms = s.heartbeat_interval_ms;
+        }
+        Ok(self.settings().await)
+    }
+
+    async fn takeover(&self, t: TakeoverJson) -> Result<(), ControlError> {
+        self.admin(if t.force { AdminCommand::ForceTakeover } else { AdminCommand::RequestTakeover }).await
+    }
+
+    async fn giveback(&self) -> Result<(), ControlError> {
+        self.admin(AdminCommand::Giveback).await
+    }
+
+    async fn sync(&self, _s: SyncJson) -> Result<(), ControlError> {
+        Err(ControlError::Internal("configuration sync is not available in this version of failoverd".into()))
+    }
+
+    async fn interfaces(&self) -> Vec<InterfaceJson> {
+        let c = self.config();
+        c.shared.interfaces.iter().map(|i| self.interface_json(&c, i)).collect()
+    }
+
+    async fn set_interface(&self, i: InterfaceJson) -> Result<(), ControlError> {
+        let disabled = self.settings().await.disabled;
+        if !disabled {
+            return Err(ControlError::Conflict(
+                "interfaces cannot be edited while failover is enabled: disable failover first".into(),
+            ));
+        }
+        let mut c =
+            self.config.lock().map_err(|_| ControlError::Internal("configuration lock poisoned".into()))?;
+        let Some(iface) = c.shared.interfaces.iter_mut().find(|x| x.name == i.name) else {
+            return Err(ControlError::BadRequest(format!("name: no interface `{}` is configured", i.name)));
+        };
+        if i.critical && i.group.is_none() {
+            return Err(ControlError::BadRequest(
+                "group: a critical interface needs a failover group".into(),
+            ));
+        }
+        if i.vhid == Some(0) {
+            return Err(ControlError::BadRequest("vhid: must be 1-255".into()));
+        }
+        let parse = |field: &str, v: &[String]| -> Result<Vec<crate::config::IpPrefix>, ControlError> {
+            v.iter()
+                .map(|a| {
+                    a.parse().map_err(|_| {
+                        ControlError::BadRequest(format!("{field}: `{a}` is not address/prefix"))
+                    })
+                })
+                .collect()
+        };
+        let virt = parse("virtual_addresses", &i.virtual_addresses)?;
+        iface.critical = i.critical;
+        iface.group = i.group;
+        iface.vhid = i.vhid;
+        iface.virtual_addresses = virt;
+        Ok(())
+    }
+
+    async fn network(&self) -> NetworkJson {
+        let n = self.config().shared.network;
+        NetworkJson {
+            hostname_a: n.hostname_a,
+            hostname_b: n.hostname_b,
+            hostname_virtual: n.hostname_virtual,
+        }
+    }
+
+    async fn set_network(&self, n: NetworkJson) -> Result<NetworkJson, ControlError> {
+        for (field, v) in [
+            ("hostname_a", &n.hostname_a),
+            ("hostname_b", &n.hostname_b),
+            ("hostname_virtual", &n.hostname_virtual),
+        ] {
+            let ok = !v.is_empty()
+                && v.len() <= 253
+                && v.split('.').all(|l| {
+                    !l.is_empty()
+                        && l.len() <= 63
+                        && !l.starts_with('-')
+                        && !l.ends_with('-')
+                        && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                });
+            if !ok {
+                return Err(ControlError::BadRequest(format!(
+                    "{field}: `{v}` is not a valid RFC 1123 host name"
+                )));
+            }
+        }
+        if n.hostname_a == n.hostname_b {
+            return Err(ControlError::BadRequest("hostname_b: must differ from hostname_a".into()));
+        }
+        if let Ok(mut c) = self.config.lock() {
+            c.shared.network.hostname_a = n.hostname_a;
+            c.shared.network.hostname_b = n.hostname_b;
+            c.shared.network.hostname_virtual = n.hostname_virtual;
+        }
+        Ok(self.network().await)
+    }
+
+    async fn unlock(&self, _u: UnlockJson) -> Result<(), ControlError> {
+        Err(ControlError::Conflict("no encrypted pool is waiting for a passphrase".into()))
+    }
+
+    async fn events(&self) -> Vec<EventJson> {
+        self.events.all().into_iter().map(|(at_ms, what)| EventJson { at_ms, what }).collect()
+    }
+
+    async fn metrics(&self) -> String {
+        let Some(v) = self.view().await else { return String::new() };
+        let s = &v.status;
+        let mut out = String::new();
+        let mut metric = |name: &str, help: &str, value: String| {
+            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
+        };
+        metric(
+            "failover_active",
+            "1 when this controller is active",
+            u8::from(s.status.name() == "MASTER").to_string(),
+        );
+        metric("failover_epoch", "epoch held or highest seen", s.epoch.to_string());
+        metric(
+            "failover_host_link_age_seconds",
+            "age of the last frame from the peer host",
+            s.host_link_age.map_or("NaN".into(), |a| format!("{:.6}", a.micros() as f64 / 1e6)),
+        );
+        metric(
+            "failover_bmc_link_age_seconds",
+            "age of the last frame from our BMC",
+            s.bmc_link_age.map_or("NaN".into(), |a| format!("{:.6}", a.micros() as f64 / 1e6)),
+        );
+        metric(
+            "failover_disabled_reasons",
+            "number of reasons failover is unavailable",
+            s.disabled.iter().count().to_string(),
+        );
+        metric(
+            "failover_link_errors_total",
+            "frames dropped or not sent by the link transports",
+            v.link_errors.to_string(),
+        );
+        if let Some(t) = s.last_failover {
+            metric(
+                "failover_last_takeover_total_seconds",
+                "last takeover, peer loss to active",
+                ms(t.total()).map_or("NaN".into(), |m| format!("{:.6}", m / 1e3)),
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,254 @@
+//! Assembling and running the service from a configuration file.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use failover_core::node::{HostNode, LocalHealth};
+use failover_core::wire::{Digest, GroupState};
+use tokio::sync::mpsc::unbounded_channel;
+
+use crate::api::server;
+use crate::backend::{DiskOwnership, NoWatchdog, SimDiskSet, SimPeerReset, SimWatchdog, Watchdog};
+use crate::config::{self, Config, DiskBackend, PeerResetBackend, VipBackend, WatchdogBackend};
+use crate::state;
+use crate::transport::serial::SerialLink;
+use crate::transport::udp::UdpLink;
+
+use super::control::ServiceControl;
+use super::effects::LinuxEffects;
+use super::executor::{self, EventLog};
+use super::heartbeat::{Clock, Heartbeat, RtOptions, ToNode};
+
+/// How often local health (carrier, disks) is re-read.
+const HEALTH_PERIOD: StdDuration = StdDuration::from_millis(500);
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration is invalid (every problem listed).
+    #[error("{0}")]
+    Config(#[from] config::ConfigErrors),
+    /// The state file is unreadable or corrupt (never silently reset).
+    #[error("{0}")]
+    State(#[from] state::StateError),
+    /// A backend could not be opened.
+    #[error("{what}: {reason}")]
+    Backend {
+        /// Which backend (config key).
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A transport could not be opened.
+    #[error("{0}")]
+    Transport(#[from] crate::transport::TransportError),
+    /// Anything else the OS refused.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+fn backend_err(what: &'static str, reason: impl std::fmt::Display) -> StartError {
+    StartError::Backend { what, reason: reason.to_string() }
+}
+
+type OpenedDisks = (Arc<dyn DiskOwnership>, Option<Arc<SimDiskSet>>);
+
+fn open_disks(c: &Config) -> Result<OpenedDisks, StartError> {
+    match &c.local.backends.disk {
+        DiskBackend::Sim { path, disks } => {
+            let set = SimDiskSet::open(path, *disks as usize, c.local.controller)
+                .map_err(|e| backend_err("backends.disk", e))?;
+            let set = Arc::new(set);
+            Ok((set.clone(), Some(set)))
+        }
+        DiskBackend::Scsi { .. } => {
+            Err(backend_err("backends.disk", "kind \"scsi\" (SG_IO) is not built into this version yet"))
+        }
+    }
+}
+
+fn open_watchdog(c: &Config) -> Result<Box<dyn Watchdog>, StartError> {
+    match &c.local.backends.watchdog {
+        WatchdogBackend::None => Ok(Box::new(NoWatchdog)),
+        WatchdogBackend::Sim { path, timeout } => {
+            Ok(Box::new(SimWatchdog::start(path, *timeout).map_err(|e| backend_err("backends.watchdog", e))?))
+        }
+        WatchdogBackend::Device { .. } => {
+            Err(backend_err("backends.watchdog", "kind \"device\" is not built into this version yet"))
+        }
+    }
+}
+
+/// Local health as the platform sees it now.
+pub fn local_health(c: &Config, disks: &dyn DiskOwnership, pools_imported: u16) -> LocalHealth {
+    let sim_net = matches!(c.local.backends.vips, VipBackend::Sim { .. });
+    let carrier = |iface: &str| sim_net || crate::actions::vip::has_carrier(iface).unwrap_or(false);
+    let mut groups: heapless::Vec<GroupState, { failover_core::wire::MAX_GROUPS }> = heapless::Vec::new();
+    for i in c.shared.interfaces.iter().filter(|i| i.critical) {
+        let Some(g) = i.group else { continue };
+        let up = u8::from(carrier(&i.name));
+        if let Some(e) = groups.iter_mut().find(|e| e.group == g) {
+            e.total = e.total.saturating_add(1);
+            e.up = e.up.saturating_add(up);
+        } else {
+            let _ = groups.push(GroupState { group: g, up, total: 1 });
+        }
+    }
+    let serials = disks.disk_serials();
+    let disk_set_digest =
+        serials.as_ref().map_or(Digest::default(), |s| Digest::of_parts(s.iter().map(|x| x.as_bytes())));
+    LocalHealth {
+        groups,
+        pools_total: u16::try_from(c.shared.pools.len()).unwrap_or(u16::MAX),
+        pools_imported,
+        fencing_available: serials.is_ok_and(|s| !s.is_empty()),
+        watchdog_available: !matches!(c.local.backends.watchdog, WatchdogBackend::None),
+        heartbeat_carrier: c.local.link.interface.as_deref().is_none_or(|i| sim_net || carrier(i)),
+        vip_count: u16::try_from(
+            c.shared.interfaces.iter().map(|i| i.virtual_addresses.len()).sum::<usize>(),
+        )
+        .unwrap_or(u16::MAX),
+        config_digest: c.shared.digest(),
+        disk_set_digest,
+    }
+}
+
+/// Tell systemd (Type=notify) something, if it is listening.
+fn sd_notify(msg: &str) {
+    if let Some(path) = std::env::var_os("NOTIFY_SOCKET")
+        && let Ok(sock) = std::os::unix::net::UnixDatagram::unbound()
+    {
+        let _ = sock.send_to(msg.as_bytes(), path);
+    }
+}
+
+/// Load `config_path` and run the service until SIGTERM / SIGINT.
+pub async fn run(config_path: &Path) -> Result<(), StartError> {
+    let c = config::load(config_path)?;
+    let me = c.local.controller;
+    let boot = state::next_boot(&c.local.state_file, me)?;
+    tracing::info!(
+        controller = %me, boot = boot.boot_count, epoch = boot.epoch, fenced_marker = ?boot.fenced_marker,
+        "failoverd starting"
+    );
+    let (disks, sim_disks) = open_disks(&c)?;
+    let watchdog = open_watchdog(&c)?;
+    if let PeerResetBackend::Sim { path } = &c.local.backends.peer_reset {
+        SimPeerReset::write_pid_file(path, me).map_err(|e| backend_err("backends.peer_reset", e))?;
+    }
+    let clock = Clock::start();
+    let mut node = HostNode::new(c.host_config(boot.boot_count, boot.epoch, boot.fenced_marker), clock.now());
+    node.handle_health(clock.now(), local_health(&c, disks.as_ref(), 0));
+    let udp = UdpLink::bind(c.local.link.local, c.local.link.peer, c.local.link.interface.as_deref())?;
+    let serial = match &c.local.bmc {
+        Some(b) => Some(SerialLink::open(&b.serial.to_string_lossy(), b.baud)?),
+        None => None,
+    };
+    let (tx, rx) = unbounded_channel();
+    let rt = RtOptions {
+        priority: Some(i32::from(c.local.realtime.priority)),
+        lock_memory: c.local.realtime.lock_memory,
+    };
+    let heartbeat = Heartbeat::spawn(node, clock, udp, serial, rt, tx)
+        .map_err(|source| StartError::Io { what: "heartbeat thread", source })?;
+    let sender = heartbeat.sender();
+
+    let effects = Arc::new(
+        LinuxEffects::new(c.clone(), boot, disks.clone(), sim_disks, watchdog)
+            .map_err(|e| backend_err("backends.vips", e))?,
+    );
+    effects.spawn_sim_io();
+    let log = EventLog::default();
+    tokio::spawn(executor::run(effects.clone(), sender.clone(), rx, log.clone()));
+
+    // Health: re-read periodically, sent only when it changed.
+    {
+        let (c, disks, fx, sender) = (c.clone(), disks.clone(), effects.clone(), sender.clone());
+        tokio::spawn(async move {
+            let mut last = None;
+            loop {
+                tokio::time::sleep(HEALTH_PERIOD).await;
+                let (c2, d2, n) = (c.clone(), disks.clone(), fx.pools_imported());
+                let Ok(h) = tokio::task::spawn_blocking(move || local_health(&c2, d2.as_ref(), n)).await
+                else {
+                    continue;
+                };
+                if last.as_ref() != Some(&h) {
+                    last = Some(h.clone());
+                    sender.send(ToNode::Health(h));
+                }
+            }
+        });
+    }
+
+    let vips_path = match &c.local.backends.vips {
+        VipBackend::Sim { path } => Some(path.clone()),
+        VipBackend::Netlink => None,
+    };
+    let letter = me.letter().to_string();
+    let control = Arc::new(ServiceControl::new(
+        sender,
+        c.clone(),
+        log,
+        Arc::new(move || {
+            vips_path.as_ref().is_some_and(|p| std::fs::read_to_string(p).is_ok_and(|s| s.trim() == letter))
+        }),
+    ));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let socket = c.local.api.socket.clone();
+    {
+        let control = control.clone();
+        let mut rx = stop_rx.clone();
+        tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = rx.changed().await;
+            };
+            if let Err(e) = server::serve_unix(&socket, control, shutdown).await {
+                tracing::error!(socket = %socket.display(), error = %e, "API socket failed");
+            }
+        });
+    }
+    if let Some(addr) = c.local.api.tcp {
+        let control = control.clone();
+        let mut rx = stop_rx.clone();
+        tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = rx.changed().await;
+            };
+            if let Err(e) = server::serve_tcp(addr, control, shutdown).await {
+                tracing::error!(%addr, error = %e, "API TCP listener failed");
+            }
+        });
+    }
+    sd_notify("READY=1");
+    if let Some(usec) = std::env::var("WATCHDOG_USEC").ok().and_then(|v| v.parse::<u64>().ok()) {
+        tokio::spawn(async move {
+            let period = StdDuration::from_micros(usec / 2);
+            loop {
+                tokio::time::sleep(period).await;
+                sd_notify("WATCHDOG=1");
+            }
+        });
+    }
+    tracing::info!(controller = %me, "failoverd running");
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|source| StartError::Io { what: "SIGTERM handler", source })?;
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = tokio::signal::ctrl_c() => {},
+    }
+    tracing::info!("stopping");
+    sd_notify("STOPPING=1");
+    let _ = stop_tx.send(true);
+    effects.stop_watchdog();
+    heartbeat.stop();
+    tokio::time::sleep(StdDuration::from_millis(50)).await;
+    Ok(())
+}
