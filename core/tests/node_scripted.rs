@@ -335,6 +335,10 @@ fn mismatches_with_the_peer_are_reported_on_both_sides() {
     for c in [A, B] {
         assert_eq!(reasons(&w, c), vec![DisabledReason::ConfigMismatch]);
     }
+    // The snapshot names the peer's digest (what config sync compares).
+    let a = w.host(A).expect("A runs").snapshot(local(&w, A));
+    assert_eq!(a.peer_config_digest, Some(Digest::of(b"other config")));
+    assert_eq!(a.peer_epoch, Some(1));
     w.update_health(B, |h| {
         h.config_digest = Digest::default();
         h.disk_set_digest = Digest::of(b"disk serials");
@@ -528,4 +532,33 @@ fn events_name_takeover_causes_and_state_changes() {
     w.run_for(ms(200));
     assert!(w.takeovers.iter().any(|t| t.by == B && t.cause == TakeoverCause::PeerSilent));
     let _ = EventKind::ReservationLost;
+}
+
+// ----- data the platform handles -------------------------------------------------------
+
+#[test]
+fn sync_requests_and_sync_data_from_the_peer_host_are_delivered_to_the_platform() {
+    use failover_core::node::{Delivered, HostConfig, HostNode, Path};
+    use failover_core::time::Instant;
+    use failover_core::wire::{CONFIG_CHUNK_LEN, ConfigChunk, Control, MAX_FRAME_LEN, MacKey, Message};
+
+    let key = MacKey::new([9; 32]);
+    let t0 = Instant::from_micros(1_000);
+    let mut a = HostNode::new(HostConfig::new(A, key.clone(), 1), t0);
+    let mut b = HostNode::new(HostConfig::new(B, key, 1), t0);
+    let mut buf = [0u8; MAX_FRAME_LEN];
+    let digest = Digest::of(b"shared config");
+
+    let request = Message::Control(Control::SyncRequest { digest, push: true });
+    let n = b.seal(&request, &mut buf).expect("seals");
+    assert_eq!(
+        a.handle_frame(t0, Path::HostLink, &buf[..n]),
+        Ok(Some(Delivered::SyncRequest { digest, push: true }))
+    );
+
+    let data = heapless::Vec::<u8, CONFIG_CHUNK_LEN>::from_slice(b"x").expect("fits");
+    let chunk = ConfigChunk { digest, total_len: 1, offset: 0, data };
+    let n = b.seal(&Message::ConfigChunk(chunk.clone()), &mut buf).expect("seals");
+    assert_eq!(a.handle_frame(t0, Path::HostLink, &buf[..n]), Ok(Some(Delivered::ConfigChunk(chunk))));
+    assert_eq!(a.snapshot(t0).peer_config_digest, None, "no heartbeat heard yet");
 }

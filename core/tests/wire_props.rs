@@ -100,9 +100,10 @@ fn control_variant(c: &Control) -> usize {
         Control::BecomePassive { .. } => 4,
         Control::FencePeer { .. } => 5,
         Control::UnfencePeer { .. } => 6,
+        Control::SyncRequest { .. } => 7,
     }
 }
-const CONTROL_VARIANTS: usize = 7;
+const CONTROL_VARIANTS: usize = 8;
 
 fn message_variant(m: &Message) -> usize {
     match m {
@@ -283,6 +284,7 @@ fn control() -> impl Strategy<Value = Control> {
         u64_edge().prop_map(|epoch| Control::BecomePassive { epoch }),
         (u64_edge(), any::<bool>()).prop_map(|(epoch, reset_host)| Control::FencePeer { epoch, reset_host }),
         u64_edge().prop_map(|epoch| Control::UnfencePeer { epoch }),
+        (digest(), any::<bool>()).prop_map(|(digest, push)| Control::SyncRequest { digest, push }),
     ]
 }
 
@@ -526,6 +528,7 @@ fn every_enum_variant_round_trips_in_a_frame() {
                 Control::BecomePassive { epoch },
                 Control::FencePeer { epoch, reset_host },
                 Control::UnfencePeer { epoch },
+                Control::SyncRequest { digest: Digest([epoch as u8; 8]), push: reset_host },
             ] {
                 messages.push(Message::Control(c));
             }

@@ -460,7 +460,11 @@ fn bad_payload_payload_of_another_kind() {
 #[test]
 fn bad_payload_unknown_control_variant() {
     assert!(decode_frame(&key(), RX, &forged_payload(Kind::Control, &[6, 1])).is_ok()); // UnfencePeer
-    assert_rejected(&forged_payload(Kind::Control, &[7, 1]), DecodeError::BadPayload);
+    // SyncRequest (the last variant): digest (8 bytes), push.
+    let sync_request = [7, 1, 2, 3, 4, 5, 6, 7, 8, 1];
+    assert!(decode_frame(&key(), RX, &forged_payload(Kind::Control, &sync_request)).is_ok());
+    assert_rejected(&forged_payload(Kind::Control, &[8, 1]), DecodeError::BadPayload);
+    assert_rejected(&forged_payload(Kind::Control, &[8, 1, 2, 3, 4, 5, 6, 7, 8, 1]), DecodeError::BadPayload);
 }
 
 #[test]

@@ -235,7 +235,7 @@ fn fence_report(outcome: FenceOutcome) -> FenceReport {
 }
 
 /// One control message per variant.
-const CONTROLS: [Control; 7] = [
+const CONTROLS: [Control; 8] = [
     Control::TakeoverRequest { epoch: 301 },
     Control::TakeoverAck { epoch: 301 },
     Control::GivebackRequest { epoch: 301 },
@@ -243,6 +243,7 @@ const CONTROLS: [Control; 7] = [
     Control::BecomePassive { epoch: 301 },
     Control::FencePeer { epoch: 302, reset_host: true },
     Control::UnfencePeer { epoch: 302 },
+    Control::SyncRequest { digest: CONFIG_DIGEST, push: true },
 ];
 
 const STATUSES: [Status; 6] =
@@ -315,6 +316,7 @@ fn control_vector(control: &Control) -> &'static [u8] {
         Control::BecomePassive { .. } => CONTROL_BECOME_PASSIVE,
         Control::FencePeer { .. } => CONTROL_FENCE_PEER,
         Control::UnfencePeer { .. } => CONTROL_UNFENCE_PEER,
+        Control::SyncRequest { .. } => CONTROL_SYNC_REQUEST,
     }
 }
 
@@ -429,7 +431,7 @@ fn header_layout_is_as_documented() {
 #[test]
 fn every_vector_starts_with_the_v1_header_and_its_kind() {
     let samples = all_samples();
-    assert_eq!(samples.len(), 6 + 4 + 1 + 7 + 1 + 1 + 4);
+    assert_eq!(samples.len(), 6 + 4 + 1 + 8 + 1 + 1 + 4);
     for message in &samples {
         let frame = golden(message);
         let kind = kind_byte(message.kind());
@@ -895,6 +897,11 @@ fn control_unfence_peer() {
     check(Message::Control(Control::UnfencePeer { epoch: 302 }));
 }
 
+#[test]
+fn control_sync_request() {
+    check(Message::Control(Control::SyncRequest { digest: CONFIG_DIGEST, push: true }));
+}
+
 /// TakeoverRequest { epoch: 301 }. 36 bytes.
 #[rustfmt::skip]
 const CONTROL_TAKEOVER_REQUEST: &[u8] = &[
@@ -1013,6 +1020,24 @@ const CONTROL_UNFENCE_PEER: &[u8] = &[
     // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 20 bytes above
     0xB2, 0xB7, 0x23, 0xB1, 0x86, 0x93, 0x2D, 0x6B, // tag[0..8]
     0xB1, 0xDE, 0x39, 0x1E, 0xB7, 0xAB, 0xC6, 0xDF, // tag[8..16]
+];
+
+/// SyncRequest { digest: C0..C7, push: true }. 43 bytes.
+#[rustfmt::skip]
+const CONTROL_SYNC_REQUEST: &[u8] = &[
+    0xFA, 0x11,             // magic
+    0x01,                   // version 1
+    0x04,                   // kind 4 = Control
+    0x01,                   // sender 0b01 = B host
+    0x0D, 0x0C, 0x0B, 0x0A, // boot id 0x0A0B_0C0D (u32 LE)
+    0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, // seq 0x0102_0304_0506_0708 (u64 LE)
+    // payload: Control
+    0x07,                   // Control::SyncRequest (variant 7)
+    0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xC5, 0xC6, 0xC7, // digest (8 raw bytes, no length)
+    0x01,                   // push = true
+    // tag: keyed BLAKE2s-128 over recipient 0x00 (A host) | the 27 bytes above
+    0x0E, 0x82, 0x45, 0x5D, 0x83, 0x1C, 0x23, 0xC6, // tag[0..8]
+    0x85, 0xFB, 0x39, 0xFD, 0x00, 0x49, 0x87, 0x13, // tag[8..16]
 ];
 
 // ---------------------------------------------------------------------------------------

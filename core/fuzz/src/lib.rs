@@ -147,6 +147,10 @@ pub fn sample_messages() -> Vec<(&'static str, Message)> {
         ("control_become_passive", Message::Control(Control::BecomePassive { epoch: 43 })),
         ("control_fence_peer", Message::Control(Control::FencePeer { epoch: 44, reset_host: true })),
         ("control_unfence_peer", Message::Control(Control::UnfencePeer { epoch: 45 })),
+        (
+            "control_sync_request",
+            Message::Control(Control::SyncRequest { digest: Digest::of(b"config v7"), push: true }),
+        ),
         ("config_chunk", Message::ConfigChunk(config)),
         ("config_chunk_full", Message::ConfigChunk(config_full)),
         ("key_escrow_chunk", Message::KeyEscrowChunk(key_chunk)),

@@ -265,8 +265,19 @@ enum OutMsg {
 pub enum Delivered {
     /// A configuration chunk from the peer's active.
     ConfigChunk(ConfigChunk),
-    /// An escrowed pool-key chunk from the peer.
+    /// An escrowed pool-key chunk from the peer host. Only frames whose header names
+    /// the peer host as sender are delivered, so the chunk opens with the escrow key of
+    /// `Sender::new(controller.peer(), Station::Host)`.
     KeyEscrowChunk(KeyEscrowChunk),
+    /// An administrator's manual sync request from the peer host
+    /// ([`Control::SyncRequest`]): the platform pushes or accepts a configuration.
+    SyncRequest {
+        /// The digest of the peer's shared configuration.
+        digest: Digest,
+        /// `true`: the peer pushes its configuration and asks us to apply it; `false`:
+        /// the peer asks us to push ours.
+        push: bool,
+    },
 }
 
 /// A point-in-time summary for the API, metrics and UI.
@@ -292,6 +303,10 @@ pub struct HostStatus {
     pub io_allowed: bool,
     /// The last takeover's timings.
     pub last_failover: Option<FailoverTimeline>,
+    /// The configuration digest in the peer's last heartbeat on the host link, if any.
+    pub peer_config_digest: Option<Digest>,
+    /// The epoch the peer last reported, if any.
+    pub peer_epoch: Option<u64>,
 }
 
 /// The host's HA state machine. See the module docs for the call order.
@@ -543,6 +558,8 @@ impl HostNode {
             bmc_link_age: self.evidence.heard_own_bmc.map(|t| now.saturating_since(t)),
             io_allowed: self.io_allowed(),
             last_failover: self.timeline,
+            peer_config_digest: self.peer.as_ref().and_then(|p| p.health.as_ref()).map(|h| h.config_digest),
+            peer_epoch: self.peer.as_ref().map(|p| p.epoch),
         }
     }
 
@@ -855,6 +872,9 @@ impl HostNode {
                     }
                 }
             }
+            Message::Control(Control::SyncRequest { digest, push }) if path == Path::HostLink => {
+                return Some(Delivered::SyncRequest { digest, push });
+            }
             Message::Control(c) if path == Path::HostLink => self.on_control(now, c),
             Message::FenceReport(r) => match r.outcome {
                 FenceOutcome::Done => self.event(now, EventKind::PeerFenced { ok: true }),
@@ -938,7 +958,10 @@ impl HostNode {
                     self.accept_handover(now);
                 }
             }
-            Control::TakeoverAck { .. } | Control::FencePeer { .. } | Control::UnfencePeer { .. } => {}
+            Control::TakeoverAck { .. }
+            | Control::FencePeer { .. }
+            | Control::UnfencePeer { .. }
+            | Control::SyncRequest { .. } => {}
         }
     }
 

@@ -6,6 +6,8 @@
 use postcard::experimental::max_size::MaxSize;
 use serde::{Deserialize, Serialize};
 
+use super::Digest;
+
 /// A control message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, MaxSize)]
 pub enum Control {
@@ -46,5 +48,27 @@ pub enum Control {
     UnfencePeer {
         /// The epoch on whose authority the fence is lifted.
         epoch: u64,
+    },
+    /// Host to peer host, from an administrator's manual configuration sync (the
+    /// reference's "sync to peer" / "sync from peer" troubleshooting buttons). An
+    /// automatic push ([`super::ConfigChunk`]s from the active when the heartbeat digests
+    /// differ) is applied only by a standby; this request is what lets an active apply a
+    /// pushed configuration too, because an administrator asked for it.
+    ///
+    /// - `push: false` ("sync from peer"): "push me your shared configuration now,
+    ///   whatever your role; I asked for it and will apply it". `digest` is the sender's
+    ///   own configuration digest (for the receiver's logs).
+    /// - `push: true` ("sync to peer"): "I am pushing my shared configuration, whose
+    ///   digest is `digest`, now: apply that one even if you are active".
+    ///
+    /// Carries no epoch: it moves no role, only says which configuration an
+    /// administrator wants on both controllers; a receiver honours it for a few seconds.
+    SyncRequest {
+        /// The digest of the sender's shared configuration (the one it pushes when
+        /// `push` is set).
+        digest: Digest,
+        /// `true`: the sender pushes and asks the receiver to apply; `false`: the sender
+        /// asks the receiver to push.
+        push: bool,
     },
 }
