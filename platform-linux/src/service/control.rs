@@ -1,26 +1,34 @@
 //! [`ServiceControl`]: the management API's view of the running service.
+//!
+//! Edits of the shared configuration (settings, interfaces, host names) go through the
+//! [`ConfigStore`]: written to the configuration file first, then in force everywhere
+//! (the node's settings, the health reporter's digest, the effects), and pushed to the
+//! standby by config sync when this controller is active (see [`super::sync`]).
 
-use std::sync::{Arc, Mutex};
-
-use failover_core::node::{AdminCommand, AdminError, PeerVerdict, Settings, SettingsError, TakeoverCause};
-use failover_core::time::Duration;
-use failover_core::wire::Controller;
-use tokio::sync::oneshot;
+use std::sync::Arc;
 
 use crate::api::control::{ControlError, ControlPlane};
 use crate::api::types::{
     EventJson, InterfaceJson, LastFailover, NetworkJson, PathState, PeerJson, SettingsJson, StatusJson,
     SyncJson, TakeoverJson, UnlockJson,
 };
-use crate::config::{Config, InterfaceConfig};
+use crate::config::{Config, InterfaceConfig, SharedConfig};
+use failover_core::node::{AdminCommand, AdminError, PeerVerdict, Settings, SettingsError, TakeoverCause};
+use failover_core::time::Duration;
+use failover_core::wire::Controller;
 
+use super::escrow::{KeyVault, MAX_SECRET_LEN, Secret};
 use super::executor::EventLog;
-use super::heartbeat::{NodeSender, NodeView, ToNode};
+use super::heartbeat::{NodeSender, NodeView};
+use super::store::{ConfigStore, EditError};
+use super::sync::{Direction, ManualError, SyncService};
 
 /// The service as the API sees it.
 pub struct ServiceControl {
     node: NodeSender,
-    config: Mutex<Config>,
+    store: Arc<ConfigStore>,
+    sync: Arc<SyncService>,
+    vault: Arc<KeyVault>,
     events: EventLog,
     /// Whether this controller holds the VIPs (for the interfaces view).
     vips_here: Arc<dyn Fn() -> bool + Send + Sync>,
@@ -80,8 +88,20 @@ fn parse_controller(field: &str, s: &str) -> Result<Controller, ControlError> {
     }
 }
 
+/// Whether encrypted pools are configured and no key is held for them.
+pub fn passphrase_needed(shared: &SharedConfig, vault: &KeyVault) -> bool {
+    shared.pools.iter().any(|p| p.encrypted) && !vault.holds_key()
+}
+
+fn edit_error(e: EditError<ControlError>) -> ControlError {
+    match e {
+        EditError::Refused(e) => e,
+        e @ EditError::Persist { .. } => ControlError::Internal(e.to_string()),
+    }
+}
+
 /// The status document for a node view.
-pub fn status_json(view: &NodeView, hostname: &str, has_bmc: bool) -> StatusJson {
+pub fn status_json(view: &NodeView, hostname: &str, has_bmc: bool, passphrase_needed: bool) -> StatusJson {
     let s = &view.status;
     let timeout = view.settings.failover_timeout;
     let path = |age: Option<Duration>| PathState {
@@ -109,38 +129,37 @@ pub fn status_json(view: &NodeView, hostname: &str, has_bmc: bool) -> StatusJson
             import_ms: ms(t.import()),
             total_ms: ms(t.total()),
         }),
-        passphrase_needed: false,
+        passphrase_needed,
     }
 }
 
 impl ServiceControl {
-    /// The control plane for the service reachable through `node`.
+    /// The control plane for the service reachable through `node`, with its
+    /// configuration in `store`, config sync in `sync` and the pool key in `vault`.
     pub fn new(
         node: NodeSender,
-        config: Config,
+        store: Arc<ConfigStore>,
+        sync: Arc<SyncService>,
+        vault: Arc<KeyVault>,
         events: EventLog,
         vips_here: Arc<dyn Fn() -> bool + Send + Sync>,
     ) -> Self {
-        Self { node, config: Mutex::new(config), events, vips_here }
+        Self { node, store, sync, vault, events, vips_here }
     }
 
-    fn config(&self) -> Config {
-        self.config.lock().map(|c| c.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    fn config(&self) -> Arc<Config> {
+        self.store.get()
     }
 
     /// A snapshot of the node.
     pub async fn view(&self) -> Option<NodeView> {
-        let (tx, rx) = oneshot::channel();
-        self.node.send(ToNode::Snapshot(tx));
-        rx.await.ok()
+        self.node.snapshot().await
     }
 
     async fn admin(&self, cmd: AdminCommand) -> Result<(), ControlError> {
-        let (tx, rx) = oneshot::channel();
-        self.node.send(ToNode::Admin(cmd, tx));
-        match rx.await {
-            Ok(r) => r.map_err(admin_error),
-            Err(_) => Err(ControlError::Internal("the heartbeat thread is not running".into())),
+        match self.node.admin(cmd).await {
+            Some(r) => r.map_err(admin_error),
+            None => Err(ControlError::Internal("the heartbeat thread is not running".into())),
         }
     }
 
@@ -170,8 +189,9 @@ impl ServiceControl {
 impl ControlPlane for ServiceControl {
     async fn status(&self) -> StatusJson {
         let c = self.config();
+        let needed = passphrase_needed(&c.shared, &self.vault);
         match self.view().await {
-            Some(v) => status_json(&v, c.hostname(), c.local.bmc.is_some()),
+            Some(v) => status_json(&v, c.hostname(), c.local.bmc.is_some(), needed),
             None => StatusJson {
                 node: c.local.controller.letter().to_string(),
                 hostname: c.hostname().to_string(),
@@ -186,7 +206,7 @@ impl ControlPlane for ServiceControl {
                     bmc_link: None,
                 },
                 last_failover: None,
-                passphrase_needed: false,
+                passphrase_needed: needed,
             },
         }
     }
@@ -212,13 +232,24 @@ impl ControlPlane for ServiceControl {
             heartbeat_interval: Duration::from_millis(s.heartbeat_interval_ms),
         };
         settings.validate().map_err(|e| ControlError::BadRequest(settings_error(e)))?;
+        // Check against the node's rules first (a refused value changes nothing).
+        let current = self.config().shared.settings();
         self.admin(AdminCommand::SetSettings(settings)).await?;
-        if let Ok(mut c) = self.config.lock() {
-            let f = &mut c.shared.failover;
-            f.disabled = settings.disabled;
-            f.primary = settings.primary;
-            f.timeout_ms = s.timeout_ms;
-            f.heartbeat_interval_ms = s.heartbeat_interval_ms;
+        let edited = self
+            .store
+            .edit_shared(|c| {
+                let f = &mut c.failover;
+                f.disabled = settings.disabled;
+                f.primary = settings.primary;
+                f.timeout_ms = s.timeout_ms;
+                f.heartbeat_interval_ms = s.heartbeat_interval_ms;
+                Ok::<(), ControlError>(())
+            })
+            .await;
+        if let Err(e) = edited {
+            // Not saved: the node goes back to the settings in force.
+            let _ = self.admin(AdminCommand::SetSettings(current)).await;
+            return Err(edit_error(e));
         }
         Ok(self.settings().await)
     }
@@ -231,8 +262,22 @@ impl ControlPlane for ServiceControl {
         self.admin(AdminCommand::Giveback).await
     }
 
-    async fn sync(&self, _s: SyncJson) -> Result<(), ControlError> {
-        Err(ControlError::Internal("configuration sync is not available in this version of failoverd".into()))
+    async fn sync(&self, s: SyncJson) -> Result<(), ControlError> {
+        let direction = match s.direction.as_str() {
+            "to-peer" => Direction::ToPeer,
+            "from-peer" => Direction::FromPeer,
+            other => {
+                return Err(ControlError::BadRequest(format!(
+                    "direction: `{other}` is not to-peer or from-peer"
+                )));
+            }
+        };
+        self.sync.manual(direction).await.map_err(|e| match e {
+            ManualError::PeerUnreachable => ControlError::Conflict(e.to_string()),
+            ManualError::TooLarge | ManualError::Timeout(_) | ManualError::Stopped => {
+                ControlError::Internal(e.to_string())
+            }
+        })
     }
 
     async fn interfaces(&self) -> Vec<InterfaceJson> {
@@ -247,11 +292,6 @@ impl ControlPlane for ServiceControl {
                 "interfaces cannot be edited while failover is enabled: disable failover first".into(),
             ));
         }
-        let mut c =
-            self.config.lock().map_err(|_| ControlError::Internal("configuration lock poisoned".into()))?;
-        let Some(iface) = c.shared.interfaces.iter_mut().find(|x| x.name == i.name) else {
-            return Err(ControlError::BadRequest(format!("name: no interface `{}` is configured", i.name)));
-        };
         if i.critical && i.group.is_none() {
             return Err(ControlError::BadRequest(
                 "group: a critical interface needs a failover group".into(),
@@ -270,15 +310,27 @@ impl ControlPlane for ServiceControl {
                 .collect()
         };
         let virt = parse("virtual_addresses", &i.virtual_addresses)?;
-        iface.critical = i.critical;
-        iface.group = i.group;
-        iface.vhid = i.vhid;
-        iface.virtual_addresses = virt;
+        self.store
+            .edit_shared(|c| {
+                let Some(iface) = c.interfaces.iter_mut().find(|x| x.name == i.name) else {
+                    return Err(ControlError::BadRequest(format!(
+                        "name: no interface `{}` is configured",
+                        i.name
+                    )));
+                };
+                iface.critical = i.critical;
+                iface.group = i.group;
+                iface.vhid = i.vhid;
+                iface.virtual_addresses = virt;
+                Ok(())
+            })
+            .await
+            .map_err(edit_error)?;
         Ok(())
     }
 
     async fn network(&self) -> NetworkJson {
-        let n = self.config().shared.network;
+        let n = self.config().shared.network.clone();
         NetworkJson {
             hostname_a: n.hostname_a,
             hostname_b: n.hostname_b,
@@ -310,16 +362,35 @@ impl ControlPlane for ServiceControl {
         if n.hostname_a == n.hostname_b {
             return Err(ControlError::BadRequest("hostname_b: must differ from hostname_a".into()));
         }
-        if let Ok(mut c) = self.config.lock() {
-            c.shared.network.hostname_a = n.hostname_a;
-            c.shared.network.hostname_b = n.hostname_b;
-            c.shared.network.hostname_virtual = n.hostname_virtual;
-        }
+        self.store
+            .edit_shared(|c| {
+                c.network.hostname_a = n.hostname_a;
+                c.network.hostname_b = n.hostname_b;
+                c.network.hostname_virtual = n.hostname_virtual;
+                Ok::<(), ControlError>(())
+            })
+            .await
+            .map_err(edit_error)?;
         Ok(self.network().await)
     }
 
-    async fn unlock(&self, _u: UnlockJson) -> Result<(), ControlError> {
-        Err(ControlError::Conflict("no encrypted pool is waiting for a passphrase".into()))
+    async fn unlock(&self, u: UnlockJson) -> Result<(), ControlError> {
+        let bytes = u.passphrase.into_bytes();
+        let secret = Secret::new(bytes);
+        if secret.expose().is_empty() {
+            return Err(ControlError::BadRequest("passphrase: must not be empty".into()));
+        }
+        if secret.expose().len() > MAX_SECRET_LEN {
+            return Err(ControlError::BadRequest(format!("passphrase: longer than {MAX_SECRET_LEN} bytes")));
+        }
+        if !self.config().shared.pools.iter().any(|p| p.encrypted) {
+            return Err(ControlError::Conflict("no pool is configured with `encrypted = true`".into()));
+        }
+        let changed = self.vault.set(secret);
+        tracing::info!(changed, "pool passphrase set by an administrator (held in memory only)");
+        // Escrow it to the peer now rather than at the next check.
+        self.sync.wake();
+        Ok(())
     }
 
     async fn events(&self) -> Vec<EventJson> {

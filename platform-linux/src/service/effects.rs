@@ -13,17 +13,24 @@ use futures::future::join_all;
 use crate::actions::hooks::{HookContext, HookRole, HookSpec, run_hook};
 use crate::actions::vip::{Cidr, VipManager};
 use crate::backend::{DiskOwnership, SimDiskSet, Watchdog};
-use crate::config::{Config, VipBackend};
+use crate::config::{Config, LocalConfig, VipBackend};
 use crate::state::{self, State};
 
+use super::escrow::KeyVault;
 use super::executor::Effects;
+use super::store::ConfigStore;
 
 /// How often the simulated I/O workload writes while the node may do I/O.
 const SIM_IO_PERIOD: Duration = Duration::from_millis(10);
 
 /// The Linux platform's effects.
 pub struct LinuxEffects {
-    config: Config,
+    /// The local part (never changes while the service runs).
+    local: LocalConfig,
+    /// The configuration in force (the shared part changes with edits and sync).
+    store: Arc<ConfigStore>,
+    /// The pool passphrase, for the import hooks of encrypted pools.
+    vault: Arc<KeyVault>,
     state_path: PathBuf,
     state: Mutex<State>,
     disks: Arc<dyn DiskOwnership>,
@@ -35,6 +42,8 @@ pub struct LinuxEffects {
     io_allowed: Arc<AtomicBool>,
     io_key: Mutex<Option<ReservationKey>>,
     pools_imported: AtomicU16,
+    /// The virtual IPs are up here (raised and not dropped since).
+    vips_up: AtomicBool,
 }
 
 impl std::fmt::Debug for LinuxEffects {
@@ -44,21 +53,26 @@ impl std::fmt::Debug for LinuxEffects {
 }
 
 impl LinuxEffects {
-    /// Effects for `config`, with the opened backends and the current state.
+    /// Effects for the configuration in `store`, with the pool key in `vault`, the
+    /// opened backends and the current state.
     pub fn new(
-        config: Config,
+        store: Arc<ConfigStore>,
+        vault: Arc<KeyVault>,
         state: State,
         disks: Arc<dyn DiskOwnership>,
         sim_disks: Option<Arc<SimDiskSet>>,
         watchdog: Box<dyn Watchdog>,
     ) -> Result<Self, crate::actions::vip::VipError> {
-        let vips = match config.local.backends.vips {
+        let local = store.get().local.clone();
+        let vips = match local.backends.vips {
             VipBackend::Netlink => Some(VipManager::new()?),
             VipBackend::Sim { .. } => None,
         };
         Ok(Self {
-            state_path: config.local.state_file.clone(),
-            config,
+            state_path: local.state_file.clone(),
+            local,
+            store,
+            vault,
             state: Mutex::new(state),
             disks,
             sim_disks,
@@ -67,11 +81,12 @@ impl LinuxEffects {
             io_allowed: Arc::new(AtomicBool::new(false)),
             io_key: Mutex::new(None),
             pools_imported: AtomicU16::new(0),
+            vips_up: AtomicBool::new(false),
         })
     }
 
     fn me(&self) -> Controller {
-        self.config.local.controller
+        self.local.controller
     }
 
     /// Pools imported here now.
@@ -108,27 +123,37 @@ impl LinuxEffects {
         }
     }
 
-    fn hook_context(&self, role: HookRole, epoch: u64, pool: &str) -> HookContext {
+    fn hook_context(&self, config: &Config, role: HookRole, epoch: u64, pool: &str) -> HookContext {
         HookContext {
             role,
             epoch,
             pool: pool.to_string(),
-            virtual_hostname: self.config.shared.network.hostname_virtual.clone(),
+            virtual_hostname: config.shared.network.hostname_virtual.clone(),
             node: self.me().letter().to_string(),
         }
     }
 
     async fn run_pool_hooks(&self, role: HookRole, epoch: u64) -> bool {
-        let runs = self.config.shared.pools.iter().map(|p| {
+        let config = self.store.get();
+        let key = self.vault.key();
+        let runs = config.shared.pools.iter().map(|p| {
             let argv = match role {
                 HookRole::Import => p.import_hook.clone(),
                 HookRole::Export => p.export_hook.clone(),
             };
             let spec = HookSpec { name: format!("{role} {}", p.name), argv, timeout: p.hook_timeout };
-            let ctx = self.hook_context(role, epoch, &p.name);
+            let ctx = self.hook_context(&config, role, epoch, &p.name);
+            // An encrypted pool's import hook gets the passphrase on stdin.
+            let secret = (role == HookRole::Import && p.encrypted).then_some(key.as_ref()).flatten();
+            if role == HookRole::Import && p.encrypted && secret.is_none() {
+                tracing::warn!(
+                    pool = %p.name,
+                    "encrypted pool imported without its key (none held: `failoverctl unlock` is needed)"
+                );
+            }
             async move {
                 let t0 = WallInstant::now();
-                let r = run_hook(&spec, &ctx, None).await;
+                let r = run_hook(&spec, &ctx, secret.map(|s| s.expose())).await;
                 match &r {
                     Ok(_) => tracing::info!(pool = %ctx.pool, %role, ms = t0.elapsed().as_millis() as u64, "pool hook done"),
                     Err(e) => tracing::error!(pool = %ctx.pool, %role, error = %e, "pool hook failed"),
@@ -139,8 +164,8 @@ impl LinuxEffects {
         join_all(runs).await.into_iter().all(|ok| ok)
     }
 
-    fn virtual_addresses(&self) -> Vec<(String, Cidr)> {
-        self.config
+    fn virtual_addresses(config: &Config) -> Vec<(String, Cidr)> {
+        config
             .shared
             .interfaces
             .iter()
@@ -152,6 +177,33 @@ impl LinuxEffects {
                     .collect::<Vec<_>>()
             })
             .collect()
+    }
+
+    /// The shared configuration changed from `old` to `new`: while the VIPs are up here,
+    /// remove those no longer configured and raise (and announce) the new ones. Pools
+    /// added or removed are imported / exported at the next takeover / giveback.
+    pub async fn config_changed(&self, old: &Config, new: &Config) {
+        if !self.vips_up.load(Ordering::Acquire) {
+            return;
+        }
+        let Some(m) = &self.vips else { return };
+        let (before, after) = (Self::virtual_addresses(old), Self::virtual_addresses(new));
+        for (iface, cidr) in before.iter().filter(|v| !after.contains(v)) {
+            match m.remove(iface, *cidr).await {
+                Ok(()) => tracing::info!(%iface, vip = %cidr.addr(), "VIP no longer configured: removed"),
+                Err(e) => tracing::error!(error = %e, "VIP not removed"),
+            }
+        }
+        for (iface, cidr) in after.iter().filter(|v| !before.contains(v)) {
+            if let Err(e) = m.add(iface, *cidr).await {
+                tracing::error!(error = %e, "VIP not raised");
+                continue;
+            }
+            tracing::info!(%iface, vip = %cidr.addr(), "newly configured VIP raised");
+            if let Err(e) = m.announce(iface, cidr.addr()).await {
+                tracing::warn!(error = %e, "VIP not announced");
+            }
+        }
     }
 
     /// Start the simulated I/O workload (one record per period while I/O is allowed).
@@ -223,21 +275,22 @@ impl Effects for LinuxEffects {
         self.io_allowed.store(true, Ordering::Release);
         let ok = self.run_pool_hooks(HookRole::Import, epoch).await;
         if ok {
-            let n = u16::try_from(self.config.shared.pools.len()).unwrap_or(u16::MAX);
+            let n = u16::try_from(self.store.get().shared.pools.len()).unwrap_or(u16::MAX);
             self.pools_imported.store(n, Ordering::Relaxed);
         }
         ok
     }
 
     async fn raise_vips(&self, _epoch: u64) {
-        match (&self.config.local.backends.vips, &self.vips) {
+        self.vips_up.store(true, Ordering::Release);
+        match (&self.local.backends.vips, &self.vips) {
             (VipBackend::Sim { path }, _) => {
                 if let Err(e) = std::fs::write(path, self.me().letter().to_string()) {
                     tracing::error!(path = %path.display(), error = %e, "simulated VIP not raised");
                 }
             }
             (VipBackend::Netlink, Some(m)) => {
-                for (iface, cidr) in self.virtual_addresses() {
+                for (iface, cidr) in Self::virtual_addresses(&self.store.get()) {
                     if let Err(e) = m.add(&iface, cidr).await {
                         tracing::error!(error = %e, "VIP not raised");
                         continue;
@@ -252,7 +305,8 @@ impl Effects for LinuxEffects {
     }
 
     async fn drop_vips(&self) {
-        match (&self.config.local.backends.vips, &self.vips) {
+        self.vips_up.store(false, Ordering::Release);
+        match (&self.local.backends.vips, &self.vips) {
             (VipBackend::Sim { path }, _) => {
                 let mine =
                     std::fs::read_to_string(path).is_ok_and(|s| s.trim() == self.me().letter().to_string());
@@ -261,7 +315,7 @@ impl Effects for LinuxEffects {
                 }
             }
             (VipBackend::Netlink, Some(m)) => {
-                for (iface, cidr) in self.virtual_addresses() {
+                for (iface, cidr) in Self::virtual_addresses(&self.store.get()) {
                     if let Err(e) = m.remove(&iface, cidr).await {
                         tracing::error!(error = %e, "VIP not removed");
                     }
@@ -326,8 +380,7 @@ impl Effects for LinuxEffects {
     fn reboot(&self) {
         // With simulated backends a "reboot" ends the process (the demo and tests
         // restart it); on hardware it is an immediate kernel restart.
-        let real =
-            matches!(self.config.local.backends.watchdog, crate::config::WatchdogBackend::Device { .. });
+        let real = matches!(self.local.backends.watchdog, crate::config::WatchdogBackend::Device { .. });
         if real {
             // SAFETY: sync(2) and reboot(2) take no pointers; RB_AUTOBOOT restarts now.
             unsafe {

@@ -10,8 +10,8 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use failover_core::node::{Action, Completion, Event, EventKind, FenceResult, ReservationKey};
-use tokio::sync::mpsc::UnboundedReceiver;
+use failover_core::node::{Action, Completion, Delivered, Event, EventKind, FenceResult, ReservationKey};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::heartbeat::{FromNode, NodeSender, ToNode};
 
@@ -92,12 +92,14 @@ pub fn describe(e: &Event) -> Option<String> {
     })
 }
 
-/// Run actions until the heartbeat thread goes away.
+/// Run actions until the heartbeat thread goes away. Configuration and key-escrow data
+/// from the peer go on to `delivered` (config sync, see [`super::sync`]).
 pub async fn run<E: Effects>(
     effects: Arc<E>,
     node: NodeSender,
     mut rx: UnboundedReceiver<FromNode>,
     log: EventLog,
+    delivered: UnboundedSender<Delivered>,
 ) {
     while let Some(msg) = rx.recv().await {
         match msg {
@@ -110,7 +112,11 @@ pub async fn run<E: Effects>(
                     tracing::debug!(path = %path.letter(), %error, "frame rejected");
                 }
             }
-            FromNode::Delivered(d) => tracing::debug!(?d, "sync data from the peer"),
+            FromNode::Delivered(d) => {
+                if delivered.send(d).is_err() {
+                    tracing::debug!("sync data from the peer dropped: config sync is not running");
+                }
+            }
         }
     }
 }

@@ -161,6 +161,20 @@ impl NodeSender {
             let _ = self.wake.send(&[1]);
         }
     }
+
+    /// A snapshot of the node; `None` when the thread is gone.
+    pub async fn snapshot(&self) -> Option<NodeView> {
+        let (tx, rx) = oneshot::channel();
+        self.send(ToNode::Snapshot(tx));
+        rx.await.ok()
+    }
+
+    /// Carry out an admin command; `None` when the thread is gone.
+    pub async fn admin(&self, cmd: AdminCommand) -> Option<Result<(), AdminError>> {
+        let (tx, rx) = oneshot::channel();
+        self.send(ToNode::Admin(cmd, tx));
+        rx.await.ok()
+    }
 }
 
 fn apply_rt(rt: RtOptions) {

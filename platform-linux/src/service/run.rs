@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use failover_core::node::{HostNode, LocalHealth};
+use failover_core::node::{AdminCommand, HostNode, LocalHealth};
 use failover_core::wire::{Digest, GroupState};
 use tokio::sync::mpsc::unbounded_channel;
 
@@ -17,8 +17,11 @@ use crate::transport::udp::UdpLink;
 
 use super::control::ServiceControl;
 use super::effects::LinuxEffects;
+use super::escrow::KeyVault;
 use super::executor::{self, EventLog};
-use super::heartbeat::{Clock, Heartbeat, RtOptions, ToNode};
+use super::heartbeat::{Clock, Heartbeat, NodeSender, RtOptions, ToNode};
+use super::store::{ConfigStore, hex_digest};
+use super::sync::SyncService;
 
 /// How often local health (carrier, disks) is re-read.
 const HEALTH_PERIOD: StdDuration = StdDuration::from_millis(500);
@@ -119,6 +122,28 @@ pub fn local_health(c: &Config, disks: &dyn DiskOwnership, pools_imported: u16) 
     }
 }
 
+/// Follow changes of the configuration (API edits, config sync): send the failover
+/// settings to the node when they changed, and let the effects adjust the VIPs. (The
+/// health loop re-reads health on the same changes, so the digest follows.)
+async fn follow_config(store: Arc<ConfigStore>, effects: Arc<LinuxEffects>, node: NodeSender) {
+    let mut changes = store.subscribe();
+    // Changes in quick succession are seen once: compare with what was last followed.
+    let mut last = store.get();
+    while changes.changed().await.is_ok() {
+        let current = store.get();
+        let (old, new) = (last.shared.settings(), current.shared.settings());
+        if old != new {
+            match node.admin(AdminCommand::SetSettings(new)).await {
+                Some(Ok(())) => tracing::info!(settings = ?new, "failover settings in force"),
+                Some(Err(e)) => tracing::error!(error = %e, "the node refused the new failover settings"),
+                None => return,
+            }
+        }
+        effects.config_changed(&last, &current).await;
+        last = current;
+    }
+}
+
 /// Tell systemd (Type=notify) something, if it is listening.
 fn sd_notify(msg: &str) {
     if let Some(path) = std::env::var_os("NOTIFY_SOCKET")
@@ -159,22 +184,44 @@ pub async fn run(config_path: &Path) -> Result<(), StartError> {
         .map_err(|source| StartError::Io { what: "heartbeat thread", source })?;
     let sender = heartbeat.sender();
 
+    // One configuration for everyone: the API edits it, config sync replaces its shared
+    // part, the effects and the health reporter read it.
+    let store = Arc::new(ConfigStore::new(config_path, c.clone()));
+    let link_key = c
+        .local
+        .link
+        .key
+        .as_ref()
+        .map(|k| k.mac_key())
+        .ok_or_else(|| backend_err("link.key_file", "not loaded"))?;
+    let vault = Arc::new(KeyVault::new(&link_key, me, boot.boot_count));
+    tracing::info!(digest = %hex_digest(store.digest()), "shared configuration");
+
     let effects = Arc::new(
-        LinuxEffects::new(c.clone(), boot, disks.clone(), sim_disks, watchdog)
+        LinuxEffects::new(store.clone(), vault.clone(), boot, disks.clone(), sim_disks, watchdog)
             .map_err(|e| backend_err("backends.vips", e))?,
     );
     effects.spawn_sim_io();
     let log = EventLog::default();
-    tokio::spawn(executor::run(effects.clone(), sender.clone(), rx, log.clone()));
+    let (delivered_tx, delivered_rx) = unbounded_channel();
+    tokio::spawn(executor::run(effects.clone(), sender.clone(), rx, log.clone(), delivered_tx));
+    let sync = Arc::new(SyncService::new(store.clone(), vault.clone(), sender.clone()));
+    tokio::spawn(sync.clone().run(delivered_rx));
+    tokio::spawn(follow_config(store.clone(), effects.clone(), sender.clone()));
 
-    // Health: re-read periodically, sent only when it changed.
+    // Health: re-read periodically and at once after a configuration change, sent only
+    // when it changed.
     {
-        let (c, disks, fx, sender) = (c.clone(), disks.clone(), effects.clone(), sender.clone());
+        let (store, disks, fx, sender) = (store.clone(), disks.clone(), effects.clone(), sender.clone());
+        let mut changes = store.subscribe();
         tokio::spawn(async move {
             let mut last = None;
             loop {
-                tokio::time::sleep(HEALTH_PERIOD).await;
-                let (c2, d2, n) = (c.clone(), disks.clone(), fx.pools_imported());
+                tokio::select! {
+                    () = tokio::time::sleep(HEALTH_PERIOD) => {},
+                    r = changes.changed() => if r.is_err() { return },
+                }
+                let (c2, d2, n) = (store.get(), disks.clone(), fx.pools_imported());
                 let Ok(h) = tokio::task::spawn_blocking(move || local_health(&c2, d2.as_ref(), n)).await
                 else {
                     continue;
@@ -194,7 +241,9 @@ pub async fn run(config_path: &Path) -> Result<(), StartError> {
     let letter = me.letter().to_string();
     let control = Arc::new(ServiceControl::new(
         sender,
-        c.clone(),
+        store.clone(),
+        sync,
+        vault,
         log,
         Arc::new(move || {
             vips_path.as_ref().is_some_and(|p| std::fs::read_to_string(p).is_ok_and(|s| s.trim() == letter))
