@@ -14,8 +14,6 @@
 //! Call order is the same as [`super::HostNode`]'s. The firmware kicks its hardware
 //! watchdog on every [`Action::KickWatchdog`], which comes once per tick.
 
-use heapless::Deque;
-
 use crate::status::Status;
 use crate::time::{Duration, Instant};
 use crate::wire::{
@@ -23,6 +21,7 @@ use crate::wire::{
     FenceReport, Freshness, HostLiveness, MacKey, Message, Relay, Sender, Station,
 };
 
+use super::outputs::Outputs;
 use super::{Action, Completion, Event, EventKind, Path, StateName, Transmit};
 
 /// Default time without host heartbeats before a powered host is declared hung: 50 ms,
@@ -120,9 +119,7 @@ pub struct BmcNode {
     listening_since: Instant,
     last_tick: Option<Instant>,
     next_tick: Instant,
-    actions: Deque<Action, ACTION_QUEUE>,
-    outbox: Deque<(Path, OutMsg), OUTBOX>,
-    events: Deque<Event, EVENT_QUEUE>,
+    out: Outputs<OutMsg, ACTION_QUEUE, OUTBOX, EVENT_QUEUE>,
 }
 
 impl BmcNode {
@@ -143,9 +140,7 @@ impl BmcNode {
             listening_since: now,
             last_tick: None,
             next_tick: now,
-            actions: Deque::new(),
-            outbox: Deque::new(),
-            events: Deque::new(),
+            out: Outputs::new(),
             cfg,
         }
     }
@@ -202,12 +197,12 @@ impl BmcNode {
 
     /// The next action to carry out.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        self.out.pop_action()
     }
 
     /// The next event to log.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.out.pop_event()
     }
 
     /// When [`Self::handle_timeout`] must next be called.
@@ -218,7 +213,7 @@ impl BmcNode {
     /// Encode the next frame to send into `buf`.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         loop {
-            let (path, msg) = self.outbox.pop_front()?;
+            let (path, msg) = self.out.pop_send()?;
             let message = match msg {
                 OutMsg::Relay => Message::Relay(self.relay(now)),
                 OutMsg::BmcHeartbeat => Message::BmcHeartbeat(self.bmc_heartbeat(now)),
@@ -272,7 +267,7 @@ impl BmcNode {
         let rx = match self.endpoint.open(bytes) {
             Ok(rx) => rx,
             Err(error) => {
-                self.event(now, EventKind::FrameRejected { path, error });
+                self.out.event(now, EventKind::FrameRejected { path, error });
                 return Err(error);
             }
         };
@@ -283,12 +278,12 @@ impl BmcNode {
         };
         if Some(rx.header.sender) != expected {
             let error = DecodeError::BadSender(rx.header.sender.to_byte());
-            self.event(now, EventKind::FrameRejected { path, error });
+            self.out.event(now, EventKind::FrameRejected { path, error });
             return Err(error);
         }
         if let Freshness::Restarted { .. } = rx.freshness {
             let s = rx.header.sender;
-            self.event(
+            self.out.event(
                 now,
                 EventKind::PeerRestarted { controller: s.controller, bmc: s.station == Station::Bmc },
             );
@@ -306,7 +301,7 @@ impl BmcNode {
                     self.max_epoch = epoch;
                     self.fence_peer(now, reset_host);
                 } else {
-                    self.event(now, EventKind::StaleClaim { epoch });
+                    self.out.event(now, EventKind::StaleClaim { epoch });
                 }
             }
             (Path::Local, Message::Control(Control::UnfencePeer { epoch })) => {
@@ -334,14 +329,14 @@ impl BmcNode {
                 let gap = now.saturating_since(last);
                 if gap.micros() > self.cfg.host_hang_timeout.micros() / 2 {
                     self.listening_since = self.listening_since.max(now);
-                    self.event(now, EventKind::SelfStall { gap });
+                    self.out.event(now, EventKind::SelfStall { gap });
                 }
             }
             self.last_tick = Some(now);
             self.next_tick = now + self.cfg.interval;
-            self.send(Path::BmcLink, OutMsg::BmcHeartbeat);
-            self.send(Path::Local, OutMsg::Relay);
-            self.push_action(now, Action::KickWatchdog);
+            self.out.send(Path::BmcLink, OutMsg::BmcHeartbeat);
+            self.out.send(Path::Local, OutMsg::Relay);
+            self.out.action(now, Action::KickWatchdog);
         }
         self.evaluate(now);
     }
@@ -359,11 +354,11 @@ impl BmcNode {
                 total: 1,
                 elapsed_ms,
             };
-            self.event(now, EventKind::PeerFenced { ok });
-            self.send(Path::Local, OutMsg::Report(report));
-            self.send(Path::BmcLink, OutMsg::Report(report));
+            self.out.event(now, EventKind::PeerFenced { ok });
+            self.out.send(Path::Local, OutMsg::Report(report));
+            self.out.send(Path::BmcLink, OutMsg::Report(report));
         } else {
-            self.event(now, EventKind::StaleCompletion);
+            self.out.event(now, EventKind::StaleCompletion);
         }
     }
 
@@ -405,16 +400,16 @@ impl BmcNode {
         if !self.fencing_peer {
             self.fencing_peer = true;
             self.fence_started = Some(now);
-            self.push_action(now, Action::CutPeerEnclosure);
+            self.out.action(now, Action::CutPeerEnclosure);
         }
         if reset_host {
-            self.push_action(now, Action::ResetPeerHost);
+            self.out.action(now, Action::ResetPeerHost);
         }
     }
 
     fn unfence_peer(&mut self, now: Instant) {
         self.fencing_peer = false;
-        self.push_action(now, Action::RestorePeerEnclosure);
+        self.out.action(now, Action::RestorePeerEnclosure);
         let report = FenceReport {
             epoch: self.max_epoch,
             target: self.cfg.controller.peer(),
@@ -424,27 +419,7 @@ impl BmcNode {
             total: 1,
             elapsed_ms: 0,
         };
-        self.send(Path::Local, OutMsg::Report(report));
-    }
-
-    fn send(&mut self, path: Path, msg: OutMsg) {
-        if self.outbox.is_full() {
-            self.outbox.pop_front();
-        }
-        let _ = self.outbox.push_back((path, msg));
-    }
-
-    fn push_action(&mut self, now: Instant, action: Action) {
-        if self.actions.push_back(action).is_err() {
-            self.event(now, EventKind::ActionOverflow);
-        }
-    }
-
-    fn event(&mut self, at: Instant, kind: EventKind) {
-        if self.events.is_full() {
-            self.events.pop_front();
-        }
-        let _ = self.events.push_back(Event { at, kind });
+        self.out.send(Path::Local, OutMsg::Report(report));
     }
 }
 
@@ -456,8 +431,6 @@ impl core::hash::Hash for BmcNode {
         (self.host_powered, self.host_heard, self.host_status, self.host_epoch).hash(h);
         (self.peer_heard, self.peer_report, self.max_epoch, self.fencing_peer, self.fence_started).hash(h);
         (self.listening_since, self.last_tick, self.next_tick).hash(h);
-        self.actions.iter().for_each(|a| a.hash(h));
-        self.outbox.iter().for_each(|o| o.hash(h));
-        self.events.len().hash(h);
+        self.out.hash(h);
     }
 }

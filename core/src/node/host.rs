@@ -23,7 +23,7 @@
 //! epoch stops I/O at once and stops kicking its watchdog. The disk, not the network,
 //! decides between two concurrent takeovers.
 
-use heapless::{Deque, Vec};
+use heapless::Vec;
 
 use crate::status::{DisabledReason, DisabledReasons, Status};
 use crate::time::{Duration, Instant};
@@ -34,6 +34,7 @@ use crate::wire::{
 };
 
 use super::liveness::PeerEvidence;
+use super::outputs::Outputs;
 use super::{
     Action, AdminCommand, AdminError, Completion, ErrorCause, Event, EventKind, FenceResult, GivebackCause,
     Path, PeerVerdict, ReservationKey, Settings, StateName, TakeoverCause, Transmit,
@@ -336,9 +337,7 @@ pub struct HostNode {
     /// The latest `now` seen; an earlier one means the host's clock stepped back.
     last_now: Instant,
     timeline: Option<FailoverTimeline>,
-    actions: Deque<Action, ACTION_QUEUE>,
-    outbox: Deque<(Path, OutMsg), OUTBOX>,
-    events: Deque<Event, EVENT_QUEUE>,
+    out: Outputs<OutMsg, ACTION_QUEUE, OUTBOX, EVENT_QUEUE>,
 }
 
 impl HostNode {
@@ -366,9 +365,7 @@ impl HostNode {
             last_tick: None,
             last_now: now,
             timeline: None,
-            actions: Deque::new(),
-            outbox: Deque::new(),
-            events: Deque::new(),
+            out: Outputs::new(),
             cfg,
         }
     }
@@ -567,19 +564,19 @@ impl HostNode {
 
     /// The next action to carry out.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        self.out.pop_action()
     }
 
     /// The next event to log.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.out.pop_event()
     }
 
     /// Encode the next frame to send into `buf` (at least
     /// [`crate::wire::MAX_FRAME_LEN`] bytes); `None` when there is nothing to send.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         loop {
-            let (path, msg) = self.outbox.pop_front()?;
+            let (path, msg) = self.out.pop_send()?;
             let message = match msg {
                 OutMsg::Heartbeat => Message::Heartbeat(self.heartbeat(now)),
                 OutMsg::Control(c) => Message::Control(c),
@@ -630,7 +627,7 @@ impl HostNode {
         let rx = match self.endpoint.open(bytes) {
             Ok(rx) => rx,
             Err(error) => {
-                self.event(now, EventKind::FrameRejected { path, error });
+                self.out.event(now, EventKind::FrameRejected { path, error });
                 return Err(error);
             }
         };
@@ -641,12 +638,12 @@ impl HostNode {
         };
         if rx.header.sender != expected || path == Path::BmcLink {
             let error = DecodeError::BadSender(rx.header.sender.to_byte());
-            self.event(now, EventKind::FrameRejected { path, error });
+            self.out.event(now, EventKind::FrameRejected { path, error });
             return Err(error);
         }
         if let Freshness::Restarted { .. } = rx.freshness {
             let bmc = rx.header.sender.station == Station::Bmc;
-            self.event(now, EventKind::PeerRestarted { controller: rx.header.sender.controller, bmc });
+            self.out.event(now, EventKind::PeerRestarted { controller: rx.header.sender.controller, bmc });
         }
         let delivered = self.on_message(now, path, rx);
         self.evaluate(now);
@@ -664,7 +661,7 @@ impl HostNode {
         {
             self.next_check = None;
             if let State::Active { epoch } | State::Giveback { epoch, .. } = self.state {
-                self.push_action(now, Action::CheckReservation { epoch, key: self.key(epoch) });
+                self.out.action(now, Action::CheckReservation { epoch, key: self.key(epoch) });
             }
         }
         self.evaluate(now);
@@ -716,7 +713,7 @@ impl HostNode {
     fn observe_clock(&mut self, now: Instant) {
         if now < self.last_now {
             let gap = self.last_now.saturating_since(now);
-            self.event(now, EventKind::SelfStall { gap });
+            self.out.event(now, EventKind::SelfStall { gap });
             self.evidence.listening_since = now;
             self.next_tick = now;
             self.last_tick = None;
@@ -736,34 +733,12 @@ impl HostNode {
         ReservationKey::new(self.cfg.controller, epoch)
     }
 
-    fn event(&mut self, at: Instant, kind: EventKind) {
-        if self.events.is_full() {
-            self.events.pop_front();
-        }
-        let _ = self.events.push_back(Event { at, kind });
-    }
-
-    fn push_action(&mut self, now: Instant, action: Action) {
-        if self.actions.push_back(action).is_err() {
-            self.event(now, EventKind::ActionOverflow);
-        }
-    }
-
-    fn send(&mut self, path: Path, msg: OutMsg) {
-        if self.outbox.is_full() {
-            // Heartbeats are rebuilt every tick; losing the oldest queued frame is the
-            // same as losing it on the wire.
-            self.outbox.pop_front();
-        }
-        let _ = self.outbox.push_back((path, msg));
-    }
-
     fn set_state(&mut self, now: Instant, next: State) {
         let from = self.state_name();
         self.state = next;
         let to = self.state_name();
         if from != to {
-            self.event(now, EventKind::StateChanged { from, to });
+            self.out.event(now, EventKind::StateChanged { from, to });
         }
     }
 
@@ -797,7 +772,7 @@ impl HostNode {
             if gap.micros() > self.timeout().micros() / 2 {
                 // We did not run for a while: silence during the gap proves nothing.
                 self.evidence.listening_since = self.evidence.listening_since.max(now);
-                self.event(now, EventKind::SelfStall { gap });
+                self.out.event(now, EventKind::SelfStall { gap });
             }
         }
         self.last_tick = Some(now);
@@ -805,12 +780,12 @@ impl HostNode {
         if self.state == State::Booting {
             return;
         }
-        self.send(Path::HostLink, OutMsg::Heartbeat);
+        self.out.send(Path::HostLink, OutMsg::Heartbeat);
         if self.cfg.has_bmc {
-            self.send(Path::Local, OutMsg::Heartbeat);
+            self.out.send(Path::Local, OutMsg::Heartbeat);
         }
         if self.watchdog_may_be_kicked() {
-            self.push_action(now, Action::KickWatchdog);
+            self.out.action(now, Action::KickWatchdog);
         }
     }
 
@@ -877,9 +852,9 @@ impl HostNode {
             }
             Message::Control(c) if path == Path::HostLink => self.on_control(now, c),
             Message::FenceReport(r) => match r.outcome {
-                FenceOutcome::Done => self.event(now, EventKind::PeerFenced { ok: true }),
+                FenceOutcome::Done => self.out.event(now, EventKind::PeerFenced { ok: true }),
                 FenceOutcome::Failed | FenceOutcome::Partial => {
-                    self.event(now, EventKind::PeerFenced { ok: false })
+                    self.out.event(now, EventKind::PeerFenced { ok: false })
                 }
                 FenceOutcome::Lifted => {}
             },
@@ -896,14 +871,14 @@ impl HostNode {
     fn note_peer_epoch(&mut self, now: Instant, status: Status, epoch: u64) {
         if status == Status::Master {
             if epoch < self.max_seen {
-                self.event(now, EventKind::StaleClaim { epoch });
+                self.out.event(now, EventKind::StaleClaim { epoch });
                 return;
             }
             self.seen_active = true;
             if let State::Active { epoch: mine } | State::Giveback { epoch: mine, .. } = self.state
                 && epoch > mine
             {
-                self.event(now, EventKind::Superseded { epoch });
+                self.out.event(now, EventKind::Superseded { epoch });
                 self.fence_self(now, mine);
             }
         }
@@ -931,7 +906,7 @@ impl HostNode {
                 if epoch > self.max_seen
                     && let State::Active { epoch: mine } = self.state
                 {
-                    self.send(Path::HostLink, OutMsg::Control(Control::TakeoverAck { epoch: mine }));
+                    self.out.send(Path::HostLink, OutMsg::Control(Control::TakeoverAck { epoch: mine }));
                     self.start_export(now, mine, GivebackCause::PeerRequest);
                 }
             }
@@ -941,7 +916,7 @@ impl HostNode {
                     && !self.handover_blocked(self.disabled_reasons(now))
                 {
                     self.max_seen = epoch;
-                    self.send(Path::HostLink, OutMsg::Control(Control::GivebackAck { epoch }));
+                    self.out.send(Path::HostLink, OutMsg::Control(Control::GivebackAck { epoch }));
                 }
             }
             Control::GivebackAck { epoch } => {
@@ -987,7 +962,7 @@ impl HostNode {
                 self.max_seen = self.max_seen.max(epoch);
                 self.mark(|t| t.persisted = Some(now));
                 self.set_state(now, State::Takeover { epoch, phase: TakeoverPhase::Fencing, cause });
-                self.push_action(now, Action::FenceAndReserve { epoch, key: self.key(epoch) });
+                self.out.action(now, Action::FenceAndReserve { epoch, key: self.key(epoch) });
             }
             (
                 State::Takeover { epoch, phase: TakeoverPhase::Fencing, cause },
@@ -997,13 +972,13 @@ impl HostNode {
                     self.mark(|t| t.fenced = Some(now));
                     self.request_hard_fence(epoch, cause);
                     self.set_state(now, State::Takeover { epoch, phase: TakeoverPhase::Importing, cause });
-                    self.push_action(now, Action::ImportPools { epoch });
+                    self.out.action(now, Action::ImportPools { epoch });
                 }
                 FenceResult::Failed => self.set_state(now, State::Error { cause: ErrorCause::FenceFailed }),
                 FenceResult::Superseded { epoch: newer } => {
                     self.max_seen = self.max_seen.max(newer);
                     self.seen_active = true;
-                    self.event(now, EventKind::Superseded { epoch: newer });
+                    self.out.event(now, EventKind::Superseded { epoch: newer });
                     self.set_state(now, State::Standby);
                 }
             },
@@ -1014,7 +989,7 @@ impl HostNode {
                 if ok {
                     self.mark(|t| t.imported = Some(now));
                     self.set_state(now, State::Takeover { epoch, phase: TakeoverPhase::RaisingVips, cause });
-                    self.push_action(now, Action::RaiseVips { epoch });
+                    self.out.action(now, Action::RaiseVips { epoch });
                 } else {
                     self.set_state(now, State::Error { cause: ErrorCause::ImportFailed });
                 }
@@ -1024,14 +999,14 @@ impl HostNode {
                 Completion::VipsRaised { epoch: e },
             ) if e == epoch => {
                 self.set_state(now, State::Takeover { epoch, phase: TakeoverPhase::Verifying, cause });
-                self.push_action(now, Action::CheckReservation { epoch, key: self.key(epoch) });
+                self.out.action(now, Action::CheckReservation { epoch, key: self.key(epoch) });
             }
             (
                 State::Takeover { epoch, phase: TakeoverPhase::Verifying, .. },
                 Completion::ReservationChecked { epoch: e, held },
             ) if e == epoch => {
                 if !held {
-                    self.event(now, EventKind::ReservationLost);
+                    self.out.event(now, EventKind::ReservationLost);
                     self.fence_self(now, epoch);
                     return;
                 }
@@ -1049,7 +1024,7 @@ impl HostNode {
                     self.reservation_ok = true;
                     self.next_check = Some(now + self.cfg.reservation_check_interval);
                 } else {
-                    self.event(now, EventKind::ReservationLost);
+                    self.out.event(now, EventKind::ReservationLost);
                     self.fence_self(now, epoch);
                 }
             }
@@ -1063,7 +1038,7 @@ impl HostNode {
                         now,
                         State::Giveback { epoch, phase: GivebackPhase::Releasing, cause, deadline },
                     );
-                    self.push_action(now, Action::ReleaseDisks { epoch, key: self.key(epoch) });
+                    self.out.action(now, Action::ReleaseDisks { epoch, key: self.key(epoch) });
                 } else {
                     self.reboot(now);
                 }
@@ -1074,7 +1049,7 @@ impl HostNode {
             ) if e == epoch => {
                 self.finish_giveback(now, epoch);
             }
-            _ => self.event(now, EventKind::StaleCompletion),
+            _ => self.out.event(now, EventKind::StaleCompletion),
         }
     }
 
@@ -1088,7 +1063,7 @@ impl HostNode {
         let peer_lost = peer_reported_down || cause == TakeoverCause::PeerSilent;
         if self.cfg.has_bmc && (peer_lost || cause == TakeoverCause::Forced) {
             let reset_host = self.cfg.reset_peer_on_fence && peer_reported_down;
-            self.send(Path::Local, OutMsg::Control(Control::FencePeer { epoch, reset_host }));
+            self.out.send(Path::Local, OutMsg::Control(Control::FencePeer { epoch, reset_host }));
         }
     }
 
@@ -1127,7 +1102,7 @@ impl HostNode {
                 }
                 _ => {
                     let epoch = self.max_seen + 1;
-                    self.send(Path::HostLink, OutMsg::Control(Control::TakeoverRequest { epoch }));
+                    self.out.send(Path::HostLink, OutMsg::Control(Control::TakeoverRequest { epoch }));
                     Ok(())
                 }
             },
@@ -1171,36 +1146,36 @@ impl HostNode {
             imported: None,
             active: None,
         });
-        self.event(now, EventKind::TakeoverStarted { cause, epoch });
+        self.out.event(now, EventKind::TakeoverStarted { cause, epoch });
         self.set_state(now, State::Takeover { epoch, phase: TakeoverPhase::Persisting, cause });
-        self.push_action(now, Action::PersistEpoch { epoch });
+        self.out.action(now, Action::PersistEpoch { epoch });
     }
 
     fn start_giveback(&mut self, now: Instant, epoch: u64, cause: GivebackCause) {
-        self.event(now, EventKind::GivebackStarted { cause });
+        self.out.event(now, EventKind::GivebackStarted { cause });
         let wait = self.cfg.settings.heartbeat_interval.saturating_mul(GIVEBACK_ACK_INTERVALS);
         self.set_state(
             now,
             State::Giveback { epoch, phase: GivebackPhase::AwaitingAck, cause, deadline: now + wait },
         );
-        self.send(Path::HostLink, OutMsg::Control(Control::GivebackRequest { epoch }));
+        self.out.send(Path::HostLink, OutMsg::Control(Control::GivebackRequest { epoch }));
     }
 
     fn start_export(&mut self, now: Instant, epoch: u64, cause: GivebackCause) {
         if !matches!(self.state, State::Giveback { .. }) {
-            self.event(now, EventKind::GivebackStarted { cause });
+            self.out.event(now, EventKind::GivebackStarted { cause });
         }
         let deadline = now + Duration::from_millis(EXPORT_TIMEOUT_MS);
         self.set_state(now, State::Giveback { epoch, phase: GivebackPhase::Exporting, cause, deadline });
-        self.push_action(now, Action::DropVips);
-        self.push_action(now, Action::ExportPools { epoch });
+        self.out.action(now, Action::DropVips);
+        self.out.action(now, Action::ExportPools { epoch });
     }
 
     fn finish_giveback(&mut self, now: Instant, epoch: u64) {
         self.reservation_ok = false;
         self.next_check = None;
         self.set_state(now, State::Standby);
-        self.send(Path::HostLink, OutMsg::Control(Control::BecomePassive { epoch }));
+        self.out.send(Path::HostLink, OutMsg::Control(Control::BecomePassive { epoch }));
     }
 
     /// Our reservation is gone, or a newer active exists: stop I/O now and let the
@@ -1209,17 +1184,17 @@ impl HostNode {
         self.reservation_ok = false;
         self.next_check = None;
         self.set_state(now, State::Fenced { epoch });
-        self.push_action(now, Action::StopIo);
-        self.push_action(now, Action::DropVips);
+        self.out.action(now, Action::StopIo);
+        self.out.action(now, Action::DropVips);
         self.fenced_marker = Some(epoch);
-        self.push_action(now, Action::RecordFenced { epoch });
+        self.out.action(now, Action::RecordFenced { epoch });
     }
 
     fn reboot(&mut self, now: Instant) {
         self.next_check = None;
         self.set_state(now, State::Rebooting);
-        self.push_action(now, Action::StopIo);
-        self.push_action(now, Action::Reboot);
+        self.out.action(now, Action::StopIo);
+        self.out.action(now, Action::Reboot);
     }
 
     /// Apply the rules that depend on time and on everything known: called after every
@@ -1236,7 +1211,7 @@ impl HostNode {
         let verdict = self.evidence.judge(now, t);
         if verdict != self.verdict {
             self.verdict = verdict;
-            self.event(now, EventKind::PeerVerdict { verdict });
+            self.out.event(now, EventKind::PeerVerdict { verdict });
         }
         if verdict.is_alive() && !matches!(self.state, State::Fenced { .. }) {
             self.fenced_marker = None;
@@ -1264,7 +1239,7 @@ impl HostNode {
                 if now >= deadline {
                     match phase {
                         GivebackPhase::AwaitingAck => {
-                            self.event(now, EventKind::GivebackAborted);
+                            self.out.event(now, EventKind::GivebackAborted);
                             self.set_state(now, State::Active { epoch });
                         }
                         GivebackPhase::Exporting => self.reboot(now),
@@ -1342,8 +1317,6 @@ impl core::hash::Hash for HostNode {
         (self.peer_ever_heard, self.seen_active, self.max_seen, self.persisted, self.reservation_ok).hash(h);
         self.fenced_marker.hash(h);
         (self.next_tick, self.next_check, self.last_tick, self.last_now, self.timeline).hash(h);
-        self.actions.iter().for_each(|a| a.hash(h));
-        self.outbox.iter().for_each(|o| o.hash(h));
-        self.events.len().hash(h);
+        self.out.hash(h);
     }
 }

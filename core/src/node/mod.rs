@@ -21,6 +21,7 @@ mod host;
 mod io;
 mod keys;
 mod liveness;
+mod outputs;
 mod settings;
 
 pub use bmc::{BmcConfig, BmcHealth, BmcNode, BmcStatus, DEFAULT_HOST_HANG_MS};
