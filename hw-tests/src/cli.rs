@@ -1,15 +1,23 @@
 //! Command line of the runner.
 
+use crate::bench::{self, BenchOpts};
 use crate::report::{CaseResult, Tally};
-use crate::suites::{model, sim};
+use crate::suites::{model, netns, sim};
 
 /// The suites this build knows, with one line each on what they cover.
 pub const SUITES: &[(&str, &str)] = &[
     ("model", "exhaustive deviation-bounded exploration of the core state machines"),
     ("sim", "seeded whole-system simulation with random faults (--seeds N, --seed S)"),
+    ("netns", "two real failoverd in network namespaces: real VIPs, simulated disks (root)"),
 ];
 
-const USAGE: &str = "usage: hw-tests run <suite>|all [--seeds N] [--seed S] [--deviations K] [--horizon-factor F]\n       hw-tests list";
+/// The benchmarks (`hw-tests bench <name>`), not part of `run all`.
+pub const BENCHES: &[(&str, &str)] = &[(
+    "failover-netns",
+    "takeover latency on the netns rig, false takeovers under CPU stress (--n N, --stress-seconds S)",
+)];
+
+const USAGE: &str = "usage: hw-tests run <suite>|all [--seeds N] [--seed S] [--deviations K] [--horizon-factor F]\n       hw-tests bench failover-netns [--n N] [--stress-seconds S]\n       hw-tests list";
 
 fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>, String> {
     match args.iter().position(|a| a == name) {
@@ -41,6 +49,7 @@ fn run_suite(name: &str, args: &[String]) -> Result<Vec<CaseResult>, String> {
             let seed = flag(args, "--seed")?;
             Ok(sim::run(sim::SimOpts { seeds, seed }))
         }
+        "netns" => Ok(netns::run()),
         other => Err(format!(
             "unknown suite `{other}`; known: all{}",
             SUITES.iter().map(|(n, _)| format!(", {n}")).collect::<String>()
@@ -54,6 +63,9 @@ pub fn main(args: Vec<String>) -> i32 {
         Some("list") => {
             for (name, what) in SUITES {
                 println!("{name:10} {what}");
+            }
+            for (name, what) in BENCHES {
+                println!("bench {name:16} {what}");
             }
             0
         }
@@ -77,8 +89,44 @@ pub fn main(args: Vec<String>) -> i32 {
             println!("{}", tally.summary());
             i32::from(tally.failed > 0)
         }
+        Some("bench") => run_bench(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
+            2
+        }
+    }
+}
+
+fn run_bench(args: &[String]) -> i32 {
+    match args.first().map(String::as_str) {
+        Some("failover-netns") => {
+            let mut o = BenchOpts::default();
+            let parsed = (|| -> Result<(), String> {
+                if let Some(n) = flag(args, "--n")? {
+                    o.n = n;
+                }
+                if let Some(s) = flag(args, "--stress-seconds")? {
+                    o.stress_seconds = s;
+                }
+                Ok(())
+            })();
+            if let Err(e) = parsed {
+                eprintln!("{e}\n{USAGE}");
+                return 2;
+            }
+            match bench::failover_netns(o) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("bench failover-netns failed: {e}");
+                    1
+                }
+            }
+        }
+        other => {
+            eprintln!(
+                "unknown bench {other:?}; known:{}\n{USAGE}",
+                BENCHES.iter().map(|(n, _)| format!(" {n}")).collect::<String>()
+            );
             2
         }
     }

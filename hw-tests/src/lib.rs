@@ -12,7 +12,15 @@
 //! - `sim`: seeded whole-system simulation in virtual time with random faults,
 //!   checking the same safety properties and the detection-time bound, and reporting
 //!   the latency distribution.
+//! - `netns`: two real `failoverd` processes in network namespaces with real virtual
+//!   IPs on a bridged segment and simulated disks and watchdogs: takeover after a kill
+//!   or a hang, a cut link, a simultaneous start, failover disabled with a forced
+//!   takeover, giveback, and a refused interface edit.
+//!
+//! Benchmarks (not part of `run all`): `bench failover-netns` measures takeover
+//! latency on the namespace rig and counts false takeovers under full CPU load.
 
+pub mod bench;
 pub mod cli;
 pub mod report;
 pub mod stats;

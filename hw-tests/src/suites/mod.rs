@@ -1,4 +1,6 @@
 //! The suites the runner knows.
 
 pub mod model;
+pub mod netns;
+pub mod rig;
 pub mod sim;
