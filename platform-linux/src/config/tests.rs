@@ -173,7 +173,7 @@ fn whole_config_round_trips_through_toml() {
         "enclosure = { kind = \"i2c\", bus = \"/dev/i2c-0\", address = 0x1c }",
     )
     .replace(
-        "peer_reset = { kind = \"sim\", path = \"/tmp/failoverd-demo/reset-b\" }",
+        "peer_reset = { kind = \"sim\", path = \"/tmp/failoverd-demo/pids\" }",
         "peer_reset = { kind = \"gpio\", chip = \"gpiochip0\", line = \"peer-reset\" }",
     )
     .replace("# [bmc]\n# serial = \"/dev/ttyS1\"\n# baud = 115200", "[bmc]\nserial = \"/dev/ttyS1\"")
@@ -680,7 +680,7 @@ const DISK: &str = "disk = { kind = \"sim\", path = \"/tmp/failoverd-demo/disks\
 const WATCHDOG: &str =
     "watchdog = { kind = \"sim\", path = \"/tmp/failoverd-demo/a/watchdog\", timeout_ms = 1000 }";
 const ENCLOSURE: &str = "enclosure = { kind = \"sim\", path = \"/tmp/failoverd-demo/enclosure\" }";
-const PEER_RESET: &str = "peer_reset = { kind = \"sim\", path = \"/tmp/failoverd-demo/reset-b\" }";
+const PEER_RESET: &str = "peer_reset = { kind = \"sim\", path = \"/tmp/failoverd-demo/pids\" }";
 
 #[test]
 fn rejects_a_missing_disk_backend() {

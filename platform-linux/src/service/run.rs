@@ -18,7 +18,7 @@ use crate::transport::udp::UdpLink;
 use super::control::ServiceControl;
 use super::effects::LinuxEffects;
 use super::escrow::KeyVault;
-use super::executor::{self, EventLog};
+use super::executor::{self, Effects, EventLog};
 use super::heartbeat::{Clock, Heartbeat, NodeSender, RtOptions, ToNode};
 use super::store::{ConfigStore, hex_digest};
 use super::sync::SyncService;
@@ -201,6 +201,11 @@ pub async fn run(config_path: &Path) -> Result<(), StartError> {
         LinuxEffects::new(store.clone(), vault.clone(), boot, disks.clone(), sim_disks, watchdog)
             .map_err(|e| backend_err("backends.vips", e))?,
     );
+    // A previous incarnation killed before it could drop its VIPs (SIGKILL, OOM, a
+    // watchdog kill) leaves them on the interfaces, and two hosts would answer for
+    // them. Remove every configured VIP before any action runs: the node's actions
+    // queue up until the executor below starts, so a takeover's RaiseVips comes after.
+    effects.drop_vips().await;
     effects.spawn_sim_io();
     let log = EventLog::default();
     let (delivered_tx, delivered_rx) = unbounded_channel();
