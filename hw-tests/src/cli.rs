@@ -42,7 +42,8 @@ fn run_suite(name: &str, args: &[String]) -> Result<Vec<CaseResult>, String> {
             if let Some(n) = flag(args, "--liveness-every")? {
                 o.liveness_every = n;
             }
-            Ok(model::run(o))
+            o.only = flag(args, "--scenario")?;
+            Ok(model::run(&o))
         }
         "sim" => {
             let seeds = flag(args, "--seeds")?.unwrap_or(10_000);

@@ -52,6 +52,11 @@ pub const EXPORT_TIMEOUT_MS: u64 = 4_000;
 /// preempts whatever is left): 2 s.
 pub const RELEASE_TIMEOUT_MS: u64 = 2_000;
 
+/// How long, in failover timeouts, no election runs after an active was last seen
+/// (its claim, our own giveback or fence, a supersession on the disk): long enough for
+/// a handover to finish, short enough that a pair whose active is gone elects one.
+pub const ELECTION_HOLD_TIMEOUTS: u64 = 4;
+
 /// Default time a booting node listens before deciding: 1 s. A node that comes up
 /// while its peer is active but its own link is still settling must not fence a
 /// healthy active; a second of boot time costs nothing.
@@ -322,9 +327,10 @@ pub struct HostNode {
     verdict: PeerVerdict,
     peer: Option<PeerReport>,
     peer_ever_heard: bool,
-    /// Whether an active controller has existed, as far as we know, since we booted:
-    /// the designated-primary rule only applies to a pair with no active yet.
-    seen_active: bool,
+    /// No election before this instant: an active existed (we heard its claim, held
+    /// the role ourselves, or found its key on the disk) too recently for "both
+    /// standby" to mean "nobody is active" (for example during a handover).
+    election_hold_until: Instant,
     /// The highest epoch seen anywhere (persisted, in frames, on disk).
     max_seen: u64,
     /// We were fenced by the peer at this epoch and have not heard it since.
@@ -355,7 +361,7 @@ impl HostNode {
             verdict: PeerVerdict::Unknown,
             peer: None,
             peer_ever_heard: false,
-            seen_active: false,
+            election_hold_until: now,
             max_seen: persisted,
             fenced_marker: cfg.fenced_marker,
             persisted,
@@ -644,6 +650,11 @@ impl HostNode {
         if let Freshness::Restarted { .. } = rx.freshness {
             let bmc = rx.header.sender.station == Station::Bmc;
             self.out.event(now, EventKind::PeerRestarted { controller: rx.header.sender.controller, bmc });
+            if !bmc {
+                // Whatever active we saw was the peer's previous life (possibly only a
+                // frame still in flight when it died): the pair may need an election.
+                self.election_hold_until = now;
+            }
         }
         let delivered = self.on_message(now, path, rx);
         self.evaluate(now);
@@ -874,7 +885,7 @@ impl HostNode {
                 self.out.event(now, EventKind::StaleClaim { epoch });
                 return;
             }
-            self.seen_active = true;
+            self.hold_election(now);
             if let State::Active { epoch: mine } | State::Giveback { epoch: mine, .. } = self.state
                 && epoch > mine
             {
@@ -977,7 +988,7 @@ impl HostNode {
                 FenceResult::Failed => self.set_state(now, State::Error { cause: ErrorCause::FenceFailed }),
                 FenceResult::Superseded { epoch: newer } => {
                     self.max_seen = self.max_seen.max(newer);
-                    self.seen_active = true;
+                    self.hold_election(now);
                     self.out.event(now, EventKind::Superseded { epoch: newer });
                     self.set_state(now, State::Standby);
                 }
@@ -1011,7 +1022,6 @@ impl HostNode {
                     return;
                 }
                 self.mark(|t| t.active = Some(now));
-                self.seen_active = true;
                 self.reservation_ok = true;
                 self.next_check = Some(now + self.cfg.reservation_check_interval);
                 self.set_state(now, State::Active { epoch });
@@ -1172,6 +1182,8 @@ impl HostNode {
     }
 
     fn finish_giveback(&mut self, now: Instant, epoch: u64) {
+        // The peer takes over next: we must not win an election meanwhile (no failback).
+        self.hold_election(now);
         self.reservation_ok = false;
         self.next_check = None;
         self.set_state(now, State::Standby);
@@ -1180,7 +1192,14 @@ impl HostNode {
 
     /// Our reservation is gone, or a newer active exists: stop I/O now and let the
     /// watchdog take the host down.
+    /// Hold elections for [`ELECTION_HOLD_TIMEOUTS`] failover timeouts from `now`.
+    fn hold_election(&mut self, now: Instant) {
+        let hold = now + self.timeout().saturating_mul(ELECTION_HOLD_TIMEOUTS);
+        self.election_hold_until = self.election_hold_until.max(hold);
+    }
+
     fn fence_self(&mut self, now: Instant, epoch: u64) {
+        self.hold_election(now);
         self.reservation_ok = false;
         self.next_check = None;
         self.set_state(now, State::Fenced { epoch });
@@ -1260,7 +1279,10 @@ impl HostNode {
     /// Both standby, no active since boot: the designated primary takes over; if the
     /// primary says it cannot, the other one does.
     fn election_won(&self, now: Instant) -> bool {
-        if self.seen_active || self.blocked(now) || !self.evidence.host_link_up(now, self.timeout()) {
+        if now < self.election_hold_until
+            || self.blocked(now)
+            || !self.evidence.host_link_up(now, self.timeout())
+        {
             return false;
         }
         let Some(p) = &self.peer else { return false };
@@ -1314,7 +1336,8 @@ impl core::hash::Hash for HostNode {
         self.evidence.hash(h);
         self.verdict.hash(h);
         self.peer.hash(h);
-        (self.peer_ever_heard, self.seen_active, self.max_seen, self.persisted, self.reservation_ok).hash(h);
+        (self.peer_ever_heard, self.election_hold_until, self.max_seen, self.persisted, self.reservation_ok)
+            .hash(h);
         self.fenced_marker.hash(h);
         (self.next_tick, self.next_check, self.last_tick, self.last_now, self.timeline).hash(h);
         self.out.hash(h);

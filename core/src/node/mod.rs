@@ -26,8 +26,9 @@ mod settings;
 
 pub use bmc::{BmcConfig, BmcHealth, BmcNode, BmcStatus, DEFAULT_HOST_HANG_MS};
 pub use host::{
-    DEFAULT_BOOT_LISTEN_MS, DEFAULT_RESERVATION_CHECK_MS, Delivered, EXPORT_TIMEOUT_MS, FailoverTimeline,
-    GIVEBACK_ACK_INTERVALS, HostConfig, HostNode, HostStatus, LocalHealth, RELEASE_TIMEOUT_MS,
+    DEFAULT_BOOT_LISTEN_MS, DEFAULT_RESERVATION_CHECK_MS, Delivered, ELECTION_HOLD_TIMEOUTS,
+    EXPORT_TIMEOUT_MS, FailoverTimeline, GIVEBACK_ACK_INTERVALS, HostConfig, HostNode, HostStatus,
+    LocalHealth, RELEASE_TIMEOUT_MS,
 };
 pub use io::{
     Action, AdminCommand, AdminError, Completion, ErrorCause, Event, EventKind, FenceResult, GivebackCause,

@@ -32,7 +32,7 @@ use failover_core::wire::Controller::{A, B};
 use crate::report::CaseResult;
 
 /// How deep to look.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ModelOpts {
     /// Extra deviations on top of each scenario's own budget.
     pub extra_deviations: u8,
@@ -40,11 +40,13 @@ pub struct ModelOpts {
     pub horizon_factor: u64,
     /// Check liveness at one leaf in this many.
     pub liveness_every: u64,
+    /// Run only the scenario with this name.
+    pub only: Option<String>,
 }
 
 impl Default for ModelOpts {
     fn default() -> Self {
-        Self { extra_deviations: 0, horizon_factor: 1, liveness_every: 16 }
+        Self { extra_deviations: 0, horizon_factor: 1, liveness_every: 16, only: None }
     }
 }
 
@@ -231,7 +233,7 @@ fn deviations(w: &World, sc: &Scenario, nominal: Option<&Choice>) -> Vec<Choice>
     out
 }
 
-fn explore(sc: &Scenario, opts: ModelOpts) -> Result<Explored, String> {
+fn explore(sc: &Scenario, opts: &ModelOpts) -> Result<Explored, String> {
     let root = (sc.setup)();
     let horizon = Duration::from_millis(sc.horizon_ms * opts.horizon_factor);
     let end = root.now + horizon;
@@ -343,9 +345,17 @@ fn counterexample(sc: &Scenario, node: &Node, what: &str) -> String {
     for _ in 0..node.nominal_steps {
         w.step();
     }
-    let trace = w.trace.take().unwrap_or_default();
-    s.push_str("\n  replay trace (last 60 lines):");
-    for line in trace.iter().rev().take(60).rev() {
+    // Then the fair continuation, traced, so a liveness failure shows what happened.
+    let mut cont = w.clone();
+    cont.inject(Fault::HealAll);
+    for c in [A, B] {
+        cont.resume_host(c);
+    }
+    cont.run_for(Duration::from_millis(1_500));
+    let trace = cont.trace.take().unwrap_or_default();
+    s.push_str("\n  replay and fair-continuation trace (last 80 lines, heartbeat checks left out):");
+    let interesting: Vec<&String> = trace.iter().filter(|l| !l.contains("CheckReservation")).collect();
+    for line in interesting.iter().rev().take(80).rev() {
         s.push_str(&format!("\n    {line}"));
     }
     s.push_str(&format!("\n  final: {}", w.summary()));
@@ -353,10 +363,13 @@ fn counterexample(sc: &Scenario, node: &Node, what: &str) -> String {
 }
 
 /// Run every scenario; one case each.
-pub fn run(opts: ModelOpts) -> Vec<CaseResult> {
+pub fn run(opts: &ModelOpts) -> Vec<CaseResult> {
     let mut out = Vec::new();
     let mut total_states = 0;
     for sc in scenarios() {
+        if opts.only.as_deref().is_some_and(|o| o != sc.name) {
+            continue;
+        }
         let t0 = WallInstant::now();
         let r = explore(&sc, opts);
         let elapsed = t0.elapsed();
