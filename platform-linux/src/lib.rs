@@ -19,6 +19,7 @@
 pub mod actions;
 pub mod api;
 pub mod backend;
+pub mod cidr;
 pub mod config;
 pub mod demo;
 pub mod service;

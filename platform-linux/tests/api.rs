@@ -115,9 +115,11 @@ impl ControlPlane for Fake {
                 status: Some(if s.status == "MASTER" { "BACKUP" } else { "MASTER" }.into()),
                 host_link: PathState { up: true, last_seen_ms: Some(120) },
                 bmc_link: Some(PathState { up: false, last_seen_ms: None }),
+                config_digest: Some("0011223344556677".into()),
             },
             last_failover: s.last_failover.clone(),
             passphrase_needed: s.passphrase_needed,
+            config_digest: "0011223344556677".into(),
         }
     }
 

@@ -311,6 +311,18 @@ impl StateName {
             Self::Bmc => "bmc",
         }
     }
+
+    /// Whether this is one of the takeover steps.
+    pub const fn is_takeover(self) -> bool {
+        matches!(
+            self,
+            Self::TakeoverPersisting
+                | Self::TakeoverFencing
+                | Self::TakeoverImporting
+                | Self::TakeoverRaisingVips
+                | Self::TakeoverVerifying
+        )
+    }
 }
 
 /// Why a node went to Error.

@@ -42,6 +42,7 @@ const CASES: &[(&str, Case)] = &[
     ("giveback", giveback),
     ("interface-edit-refused", interface_edit_refused),
     ("restart-after-kill", restart_after_kill),
+    ("config-pushed-to-standby", config_pushed_to_standby),
 ];
 
 /// How long a "nothing may happen" observation lasts: ten failover timeouts.
@@ -173,17 +174,73 @@ fn kill_active(p: &mut Pair) -> Result<String, String> {
     let wall = t0.elapsed();
     p.wait_disks_held(B, e + 1)?;
     p.wait_writes(B, 0, 3)?;
+    let counted = metrics_count_the_takeover(p, B)?;
     // The killed daemon's host is still up in this rig, and its kernel keeps the
     // address it had (on hardware its watchdog would reset it): the VIP must answer
     // from B, and the client's traffic must go to B.
     let serving = p.expect_serving(B, false)?;
     let n = p.audit_logs()?;
     Ok(format!(
-        "B MASTER at epoch {} ({timing}; SIGKILL to MASTER seen over the API {}); disks B@{}; {serving}; {n} log entries ok",
+        "B MASTER at epoch {} ({timing}; SIGKILL to MASTER seen over the API {}); disks B@{}; {serving}; {n} log entries ok; {counted}",
         e + 1,
         ms(wall),
         e + 1
     ))
+}
+
+/// One sample of a Prometheus text, by its full name with labels.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+/// `/metrics` of the new active counts its one completed takeover and the heartbeats
+/// it took from the peer before.
+fn metrics_count_the_takeover(p: &mut Pair, c: Controller) -> Result<String, String> {
+    let text = p.block_on(p.client(c).metrics()).map_err(|e| format!("{c}: GET /metrics: {e}"))?;
+    let get =
+        |name: &str| sample(&text, name).ok_or_else(|| format!("{c}'s /metrics has no `{name}`:\n{text}"));
+    let completed = get("failover_takeovers_total{outcome=\"completed\"}")?;
+    let failed = get("failover_takeovers_total{outcome=\"failed\"}")?;
+    let accepted = get("failover_frames_accepted_total{path=\"host_link\"}")?;
+    let lost = get("failover_frames_lost_total{path=\"host_link\"}")?;
+    let total = get("failover_last_takeover_seconds{phase=\"total\"}")?;
+    ensure(completed == 1.0 && failed == 0.0, || {
+        format!("{c}'s /metrics counts {completed} completed and {failed} failed takeovers, expected 1 and 0")
+    })?;
+    ensure(accepted > 0.0, || format!("{c}'s /metrics counts no heartbeat frame from the peer"))?;
+    ensure(total > 0.0 && total < 5.0, || format!("{c}'s /metrics reports a last takeover of {total} s"))?;
+    Ok(format!("/metrics: 1 takeover ({:.1} ms), {accepted} frames in, {lost} lost", total * 1e3))
+}
+
+/// A change made on the active (the virtual hostname) reaches the standby by itself:
+/// its API shows it, its configuration file holds it, and both report one digest.
+fn config_pushed_to_standby(p: &mut Pair) -> Result<String, String> {
+    up(p)?;
+    let before = p.status(B)?;
+    let mut net = p.block_on(p.client(A).network()).map_err(|e| format!("A: GET network: {e}"))?;
+    net.hostname_virtual = "pushed-by-a".into();
+    p.block_on(p.client(A).set_network(&net)).map_err(|e| format!("A: PUT network: {e}"))?;
+    let t0 = Instant::now();
+    p.wait_for(Duration::from_secs(5), "B to receive A's new virtual hostname", |p| {
+        let n = p.block_on(p.client(B).network()).map_err(|e| format!("B: GET network: {e}"))?;
+        Ok((n.hostname_virtual == "pushed-by-a").then_some(()))
+    })?;
+    let took = t0.elapsed();
+    let file = std::fs::read_to_string(p.config_file(B)).map_err(|e| format!("B's config file: {e}"))?;
+    ensure(file.contains("pushed-by-a"), || {
+        format!("B's config file does not hold the pushed hostname:\n{file}")
+    })?;
+    let (a, b) = (p.status(A)?, p.status(B)?);
+    ensure(a.config_digest == b.config_digest && b.config_digest != before.config_digest, || {
+        format!(
+            "digests after the push: A {} B {} (B before {})",
+            a.config_digest, b.config_digest, before.config_digest
+        )
+    })?;
+    ensure(a.status == "MASTER" && b.status == "BACKUP", || {
+        format!("a config push must not move anything: A {}, B {}", status_line(&a), status_line(&b))
+    })?;
+    Ok(format!("virtual hostname on B {} after the edit on A; B's file rewritten; digests equal", ms(took)))
 }
 
 /// SIGSTOP the active past the timeout, then SIGCONT: the standby takes over, the old

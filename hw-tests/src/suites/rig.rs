@@ -846,6 +846,11 @@ impl Pair {
         Self::sub(d, c).join("failoverd.toml")
     }
 
+    /// A controller's configuration file (config sync rewrites it on the standby).
+    pub fn config_file(&self, c: Controller) -> PathBuf {
+        Self::config_path(self.dir.path(), c)
+    }
+
     /// A controller's log file.
     pub fn log_path(&self, c: Controller) -> PathBuf {
         Self::sub(self.dir.path(), c).join("failoverd.log")

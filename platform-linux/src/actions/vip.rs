@@ -3,11 +3,8 @@
 //!
 //! # Address type
 //!
-//! [`Cidr`] is the address-with-prefix used throughout: an [`IpAddr`] and a prefix
-//! length no longer than the family allows, written `addr/prefix` (`10.0.0.5/24`,
-//! `2001:db8::5/64`). It is an *interface address*, not a network: host bits are
-//! kept, exactly as `ip addr` shows them. A bare address parses as a host route
-//! (`/32`, `/128`). It serialises (serde) as that string.
+//! Addresses are [`Cidr`]s (see [`crate::cidr`]), the same type the configuration
+//! holds: an interface address with its prefix length, host bits kept.
 //!
 //! # Namespaces
 //!
@@ -38,14 +35,14 @@ use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::str::FromStr;
 use std::time::Duration;
 
 use futures::TryStreamExt;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage};
 use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkLayerType, LinkMessage};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tracing::{debug, info, warn};
+
+pub use crate::cidr::{Cidr, CidrError};
 
 /// How many times [`VipManager::announce`] sends its packet.
 pub const ANNOUNCE_COUNT: usize = 3;
@@ -64,118 +61,6 @@ const ETH_MIN_FRAME: usize = 60;
 const BROADCAST_MAC: [u8; 6] = [0xff; 6];
 /// `ff02::1` mapped to Ethernet (RFC 2464 7).
 const ALL_NODES_MAC: [u8; 6] = [0x33, 0x33, 0, 0, 0, 1];
-
-// ---------------------------------------------------------------------------------
-// Cidr
-// ---------------------------------------------------------------------------------
-
-/// An interface address with its prefix length, `addr/prefix`. See the module docs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Cidr {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-/// Why a string or pair is not a [`Cidr`].
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum CidrError {
-    /// The address part does not parse.
-    #[error("invalid IP address {0:?}")]
-    Addr(String),
-    /// The prefix part is not a number.
-    #[error("invalid prefix length {0:?}")]
-    Prefix(String),
-    /// The prefix is longer than the address family allows.
-    #[error("prefix length /{prefix} is too long for {addr} (at most /{max})")]
-    TooLong {
-        /// The address.
-        addr: IpAddr,
-        /// The rejected prefix length.
-        prefix: u8,
-        /// The family's maximum.
-        max: u8,
-    },
-}
-
-impl Cidr {
-    /// `addr/prefix`; the prefix must be at most 32 (IPv4) or 128 (IPv6).
-    pub fn new(addr: IpAddr, prefix: u8) -> Result<Self, CidrError> {
-        let max = max_prefix(addr);
-        if prefix > max {
-            return Err(CidrError::TooLong { addr, prefix, max });
-        }
-        Ok(Self { addr, prefix })
-    }
-
-    /// The address alone: `/32` or `/128`.
-    pub const fn host(addr: IpAddr) -> Self {
-        Self { addr, prefix: max_prefix(addr) }
-    }
-
-    /// The address (host bits kept).
-    pub const fn addr(&self) -> IpAddr {
-        self.addr
-    }
-
-    /// The prefix length.
-    pub const fn prefix(&self) -> u8 {
-        self.prefix
-    }
-
-    /// True for an IPv4 address.
-    pub const fn is_ipv4(&self) -> bool {
-        self.addr.is_ipv4()
-    }
-}
-
-const fn max_prefix(addr: IpAddr) -> u8 {
-    match addr {
-        IpAddr::V4(_) => 32,
-        IpAddr::V6(_) => 128,
-    }
-}
-
-impl fmt::Display for Cidr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
-    }
-}
-
-impl FromStr for Cidr {
-    type Err = CidrError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (addr_s, prefix_s) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
-        };
-        let addr: IpAddr = addr_s.parse().map_err(|_| CidrError::Addr(addr_s.to_owned()))?;
-        match prefix_s {
-            None => Ok(Self::host(addr)),
-            Some(p) => {
-                // `u8::from_str` accepts a leading '+'; a prefix is digits only.
-                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(CidrError::Prefix(p.to_owned()));
-                }
-                let prefix: u8 = p.parse().map_err(|_| CidrError::Prefix(p.to_owned()))?;
-                Self::new(addr, prefix)
-            }
-        }
-    }
-}
-
-impl Serialize for Cidr {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Cidr {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
 
 // ---------------------------------------------------------------------------------
 // Errors

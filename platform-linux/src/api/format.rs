@@ -32,6 +32,12 @@ pub fn status(s: &StatusJson) -> String {
     line(&mut out, "peer", &peer);
     line(&mut out, "  host link", &path_state(&s.peer.host_link));
     line(&mut out, "  bmc link", &s.peer.bmc_link.as_ref().map_or_else(|| "no BMC".to_owned(), path_state));
+    let config = match &s.peer.config_digest {
+        None => format!("{} (peer's not known yet)", s.config_digest),
+        Some(p) if *p == s.config_digest => format!("{} (same as the peer's)", s.config_digest),
+        Some(p) => format!("{} (peer has {p}: differs, sync pending)", s.config_digest),
+    };
+    line(&mut out, "config", &config);
 
     if s.disabled_reasons.is_empty() {
         line(&mut out, "failover", "available");
@@ -254,6 +260,7 @@ mod tests {
                 status: Some("BACKUP".into()),
                 host_link: PathState { up: true, last_seen_ms: Some(120) },
                 bmc_link: Some(PathState { up: false, last_seen_ms: None }),
+                config_digest: Some("00112233aabbccdd".into()),
             },
             last_failover: Some(LastFailover {
                 cause: "peer_silent".into(),
@@ -264,6 +271,7 @@ mod tests {
                 total_ms: Some(3050.25),
             }),
             passphrase_needed: false,
+            config_digest: "00112233aabbccdd".into(),
         }
     }
 
@@ -277,11 +285,23 @@ epoch:          7
 peer:           alive, reports BACKUP
   host link:    up, last frame 120 ms ago
   bmc link:     down, never heard
+config:         00112233aabbccdd (same as the peer's)
 failover:       available
 last failover:  peer silent at epoch 7
   detect 2100.0 ms, fence 150.2 ms, import -, total 3050.2 ms
 ";
         assert_eq!(status(&sample_status()), expected);
+    }
+
+    #[test]
+    fn status_says_when_the_configurations_differ() {
+        let mut s = sample_status();
+        s.peer.config_digest = Some("ffeeddccbbaa9988".into());
+        assert!(status(&s).contains(
+            "config:         00112233aabbccdd (peer has ffeeddccbbaa9988: differs, sync pending)\n"
+        ));
+        s.peer.config_digest = None;
+        assert!(status(&s).contains("config:         00112233aabbccdd (peer's not known yet)\n"));
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct PeerJson {
     pub host_link: PathState,
     /// Our BMC (path L, and through it the BMC link B); `null` without a BMC.
     pub bmc_link: Option<PathState>,
+    /// The digest of the shared configuration the peer last announced (hex).
+    #[serde(default)]
+    pub config_digest: Option<String>,
 }
 
 /// Timings of the last takeover, in milliseconds.
@@ -62,6 +65,9 @@ pub struct StatusJson {
     pub last_failover: Option<LastFailover>,
     /// Whether a passphrase is needed to unlock encrypted pools.
     pub passphrase_needed: bool,
+    /// The digest of our shared configuration (hex); equal to the peer's when in sync.
+    #[serde(default)]
+    pub config_digest: String,
 }
 
 /// `GET/PUT /v1/settings` (System > Failover).

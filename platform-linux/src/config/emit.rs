@@ -9,7 +9,7 @@ use super::raw::{
     RawApi, RawBmc, RawFailover, RawInterface, RawLink, RawNetwork, RawNode, RawPool, RawRealtime,
 };
 use super::types::{
-    Config, DiskBackend, EnclosureBackend, IpPrefix, PeerResetBackend, PoolConfig, SharedConfig, VipBackend,
+    Config, DiskBackend, EnclosureBackend, Cidr, PeerResetBackend, PoolConfig, SharedConfig, VipBackend,
     WatchdogBackend,
 };
 
@@ -96,7 +96,7 @@ fn path(p: &std::path::Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
-fn strings(list: &[IpPrefix]) -> Vec<String> {
+fn strings(list: &[Cidr]) -> Vec<String> {
     list.iter().map(ToString::to_string).collect()
 }
 

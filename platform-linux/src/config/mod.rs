@@ -107,7 +107,7 @@ use failover_core::wire::{Digest, SoftwareVersion};
 pub use error::{ConfigError, ConfigErrors, HostnameProblem, KeyProblem, Reason};
 pub use types::{
     ApiConfig, Backends, BmcConfig, Config, DiskBackend, EnclosureBackend, FailoverConfig, InterfaceConfig,
-    IpPrefix, IpPrefixError, LinkConfig, LinkKey, LocalConfig, NetworkConfig, PeerResetBackend, PoolConfig,
+    Cidr, LinkConfig, LinkKey, LocalConfig, NetworkConfig, PeerResetBackend, PoolConfig,
     PreemptMode, RealtimeConfig, SharedConfig, VipBackend, WatchdogBackend,
 };
 

@@ -22,7 +22,7 @@ use super::raw::{
 };
 use super::types::{
     ApiConfig, Backends, BmcConfig, Config, DiskBackend, EnclosureBackend, FailoverConfig, InterfaceConfig,
-    IpPrefix, LinkConfig, LinkKey, LocalConfig, NetworkConfig, PeerResetBackend, PoolConfig, PreemptMode,
+    Cidr, LinkConfig, LinkKey, LocalConfig, NetworkConfig, PeerResetBackend, PoolConfig, PreemptMode,
     RealtimeConfig, SharedConfig, VipBackend, WatchdogBackend,
 };
 
@@ -227,13 +227,13 @@ impl Ctx {
         }
     }
 
-    fn prefixes(&mut self, key: &str, list: &[String]) -> Option<Vec<IpPrefix>> {
+    fn prefixes(&mut self, key: &str, list: &[String]) -> Option<Vec<Cidr>> {
         let mut out = Vec::with_capacity(list.len());
         let mut ok = true;
         for (j, s) in list.iter().enumerate() {
-            match s.parse::<IpPrefix>() {
-                Ok(p) => out.push(p),
-                Err(_) => {
+            match parse_prefixed(s) {
+                Some(p) => out.push(p),
+                None => {
                     self.err(format!("{key}[{j}]"), Reason::Address { found: s.clone() });
                     ok = false;
                 }
@@ -499,11 +499,11 @@ fn interfaces(ctx: &mut Ctx, raws: Vec<Option<RawInterface>>) -> Option<Vec<Inte
         for (list, field) in [(&a, "addresses_a"), (&b, "addresses_b"), (&v, "virtual")] {
             for (j, p) in list.iter().flatten().enumerate() {
                 let here = format!("{k}.{field}[{j}]");
-                if let Some(other) = addrs.get(&p.addr) {
-                    ctx.err(here, Reason::Duplicate { value: p.addr.to_string(), other: other.clone() });
+                if let Some(other) = addrs.get(&p.addr()) {
+                    ctx.err(here, Reason::Duplicate { value: p.addr().to_string(), other: other.clone() });
                     addrs_ok = false;
                 } else {
-                    addrs.insert(p.addr, here);
+                    addrs.insert(p.addr(), here);
                 }
             }
         }
@@ -816,4 +816,12 @@ fn peer_reset(ctx: &mut Ctx, t: toml::Table) -> Option<PeerResetBackend> {
         }
         _ => unknown_kind(ctx, K, kind, "\"none\", \"sim\", \"gpio\""),
     }
+}
+
+/// An interface address with an explicit prefix length of plain digits (`/24`, not
+/// a bare address, `/+24` or `/0024`).
+pub(crate) fn parse_prefixed(s: &str) -> Option<Cidr> {
+    let (_, len) = s.split_once('/')?;
+    (!len.is_empty() && len.len() <= 3).then_some(())?;
+    s.parse().ok()
 }

@@ -806,14 +806,23 @@ fn rejects_a_bad_api_section() {
     assert!(matches!(reason(&e, "api.tcp"), Reason::SocketAddr { .. }));
 }
 
+fn v4_host() -> Cidr {
+    "192.0.2.1/24".parse().expect("v4")
+}
+
 #[test]
 fn ip_prefixes_parse_and_print_canonically() {
-    let v4: IpPrefix = "192.0.2.10/24".parse().expect("v4");
-    assert_eq!(v4.prefix_len, 24);
+    let v4: Cidr = "192.0.2.10/24".parse().expect("v4");
+    assert_eq!(v4.prefix(), 24);
     assert_eq!(v4.to_string(), "192.0.2.10/24");
-    let v6: IpPrefix = "FD00:0:0::1/128".parse().expect("v6");
+    let v6: Cidr = "FD00:0:0::1/128".parse().expect("v6");
     assert_eq!(v6.to_string(), "fd00::1/128");
-    assert!("0.0.0.0/0".parse::<IpPrefix>().is_ok());
-    assert!("192.0.2.1/0024".parse::<IpPrefix>().is_err());
-    assert!("192.0.2.1/24/1".parse::<IpPrefix>().is_err());
+    assert!("0.0.0.0/0".parse::<Cidr>().is_ok());
+    // The configuration wants an explicit, plain prefix length.
+    let prefixed = super::parse::parse_prefixed;
+    assert_eq!(prefixed("192.0.2.1/24"), Some(v4_host()));
+    assert_eq!(prefixed("192.0.2.1/0024"), None);
+    assert_eq!(prefixed("192.0.2.1/24/1"), None);
+    assert_eq!(prefixed("192.0.2.1"), None, "a bare address is a host route elsewhere, not here");
+    assert_eq!(prefixed("192.0.2.1/"), None);
 }

@@ -1,12 +1,13 @@
 //! The validated configuration: every value here has passed its checks.
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use failover_core::wire::{Controller, MacKey};
+
+pub use crate::cidr::Cidr;
 
 /// One controller's whole configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -291,16 +292,16 @@ pub struct InterfaceConfig {
     /// Virtual host id, 1..=255 (required with virtual addresses).
     pub vhid: Option<u8>,
     /// Controller A's addresses.
-    pub addresses_a: Vec<IpPrefix>,
+    pub addresses_a: Vec<Cidr>,
     /// Controller B's addresses.
-    pub addresses_b: Vec<IpPrefix>,
+    pub addresses_b: Vec<Cidr>,
     /// The virtual addresses that follow the active controller (TOML key `virtual`).
-    pub virtual_addresses: Vec<IpPrefix>,
+    pub virtual_addresses: Vec<Cidr>,
 }
 
 impl InterfaceConfig {
     /// The addresses of `controller` on this interface.
-    pub fn addresses(&self, controller: Controller) -> &[IpPrefix] {
+    pub fn addresses(&self, controller: Controller) -> &[Cidr] {
         match controller {
             Controller::A => &self.addresses_a,
             Controller::B => &self.addresses_b,
@@ -333,45 +334,5 @@ impl PoolConfig {
     /// The default export hook.
     pub fn default_export_hook(name: &str) -> Vec<String> {
         ["zpool", "export", name].map(String::from).to_vec()
-    }
-}
-
-/// An IP address with a prefix length, such as `192.168.1.10/24` (the host bits are
-/// kept: this is an interface address, not a network).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct IpPrefix {
-    /// The address.
-    pub addr: IpAddr,
-    /// The prefix length: at most 32 for IPv4, 128 for IPv6.
-    pub prefix_len: u8,
-}
-
-/// Not an `address/prefix` pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("not an address/prefix")]
-pub struct IpPrefixError;
-
-impl FromStr for IpPrefix {
-    type Err = IpPrefixError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (addr, len) = s.split_once('/').ok_or(IpPrefixError)?;
-        let addr: IpAddr = addr.parse().map_err(|_| IpPrefixError)?;
-        // u8::from_str accepts a leading '+'; only plain digits are a prefix length.
-        if len.is_empty() || len.len() > 3 || !len.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(IpPrefixError);
-        }
-        let prefix_len: u8 = len.parse().map_err(|_| IpPrefixError)?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        if prefix_len > max {
-            return Err(IpPrefixError);
-        }
-        Ok(Self { addr, prefix_len })
-    }
-}
-
-impl fmt::Display for IpPrefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix_len)
     }
 }

@@ -13,14 +13,17 @@ use crate::api::types::{
     SyncJson, TakeoverJson, UnlockJson,
 };
 use crate::config::{Config, InterfaceConfig, SharedConfig};
-use failover_core::node::{AdminCommand, AdminError, PeerVerdict, Settings, SettingsError, TakeoverCause};
+use failover_core::node::{
+    AdminCommand, AdminError, Path, PeerVerdict, Settings, SettingsError, TakeoverCause,
+};
 use failover_core::time::Duration;
-use failover_core::wire::Controller;
+use failover_core::wire::{Controller, Digest};
 
 use super::escrow::{KeyVault, MAX_SECRET_LEN, Secret};
-use super::executor::EventLog;
+use super::executor::{EventCounts, EventLog};
 use super::heartbeat::{NodeSender, NodeView};
-use super::store::{ConfigStore, EditError};
+use super::link_stats::PathCounters;
+use super::store::{ConfigStore, EditError, hex_digest};
 use super::sync::{Direction, ManualError, SyncService};
 
 /// The service as the API sees it.
@@ -101,7 +104,13 @@ fn edit_error(e: EditError<ControlError>) -> ControlError {
 }
 
 /// The status document for a node view.
-pub fn status_json(view: &NodeView, hostname: &str, has_bmc: bool, passphrase_needed: bool) -> StatusJson {
+pub fn status_json(
+    view: &NodeView,
+    hostname: &str,
+    has_bmc: bool,
+    passphrase_needed: bool,
+    config_digest: Digest,
+) -> StatusJson {
     let s = &view.status;
     let timeout = view.settings.failover_timeout;
     let path = |age: Option<Duration>| PathState {
@@ -120,6 +129,7 @@ pub fn status_json(view: &NodeView, hostname: &str, has_bmc: bool, passphrase_ne
             status: s.peer_status.map(|p| p.name().to_string()),
             host_link: path(s.host_link_age),
             bmc_link: has_bmc.then(|| path(s.bmc_link_age)),
+            config_digest: s.peer_config_digest.map(hex_digest),
         },
         last_failover: s.last_failover.map(|t| LastFailover {
             cause: cause_name(t.cause).to_string(),
@@ -130,6 +140,7 @@ pub fn status_json(view: &NodeView, hostname: &str, has_bmc: bool, passphrase_ne
             total_ms: ms(t.total()),
         }),
         passphrase_needed,
+        config_digest: hex_digest(config_digest),
     }
 }
 
@@ -165,8 +176,8 @@ impl ServiceControl {
 
     fn interface_json(&self, c: &Config, i: &InterfaceConfig) -> InterfaceJson {
         let me = c.local.controller;
-        let fmt = |v: &[crate::config::IpPrefix]| {
-            v.iter().map(|a| format!("{}/{}", a.addr, a.prefix_len)).collect()
+        let fmt = |v: &[crate::config::Cidr]| {
+            v.iter().map(ToString::to_string).collect()
         };
         let carrier = match c.local.backends.vips {
             crate::config::VipBackend::Sim { .. } => true,
@@ -191,7 +202,7 @@ impl ControlPlane for ServiceControl {
         let c = self.config();
         let needed = passphrase_needed(&c.shared, &self.vault);
         match self.view().await {
-            Some(v) => status_json(&v, c.hostname(), c.local.bmc.is_some(), needed),
+            Some(v) => status_json(&v, c.hostname(), c.local.bmc.is_some(), needed, self.store.digest()),
             None => StatusJson {
                 node: c.local.controller.letter().to_string(),
                 hostname: c.hostname().to_string(),
@@ -204,9 +215,11 @@ impl ControlPlane for ServiceControl {
                     status: None,
                     host_link: PathState { up: false, last_seen_ms: None },
                     bmc_link: None,
+                    config_digest: None,
                 },
                 last_failover: None,
                 passphrase_needed: needed,
+                config_digest: hex_digest(self.store.digest()),
             },
         }
     }
@@ -300,7 +313,7 @@ impl ControlPlane for ServiceControl {
         if i.vhid == Some(0) {
             return Err(ControlError::BadRequest("vhid: must be 1-255".into()));
         }
-        let parse = |field: &str, v: &[String]| -> Result<Vec<crate::config::IpPrefix>, ControlError> {
+        let parse = |field: &str, v: &[String]| -> Result<Vec<crate::config::Cidr>, ControlError> {
             v.iter()
                 .map(|a| {
                     a.parse().map_err(|_| {
@@ -399,44 +412,106 @@ impl ControlPlane for ServiceControl {
 
     async fn metrics(&self) -> String {
         let Some(v) = self.view().await else { return String::new() };
-        let s = &v.status;
-        let mut out = String::new();
-        let mut metric = |name: &str, help: &str, value: String| {
-            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
-        };
-        metric(
-            "failover_active",
-            "1 when this controller is active",
-            u8::from(s.status.name() == "MASTER").to_string(),
-        );
-        metric("failover_epoch", "epoch held or highest seen", s.epoch.to_string());
-        metric(
-            "failover_host_link_age_seconds",
-            "age of the last frame from the peer host",
-            s.host_link_age.map_or("NaN".into(), |a| format!("{:.6}", a.micros() as f64 / 1e6)),
-        );
-        metric(
-            "failover_bmc_link_age_seconds",
-            "age of the last frame from our BMC",
-            s.bmc_link_age.map_or("NaN".into(), |a| format!("{:.6}", a.micros() as f64 / 1e6)),
-        );
-        metric(
-            "failover_disabled_reasons",
-            "number of reasons failover is unavailable",
-            s.disabled.iter().count().to_string(),
-        );
-        metric(
-            "failover_link_errors_total",
-            "frames dropped or not sent by the link transports",
-            v.link_errors.to_string(),
-        );
-        if let Some(t) = s.last_failover {
-            metric(
-                "failover_last_takeover_total_seconds",
-                "last takeover, peer loss to active",
-                ms(t.total()).map_or("NaN".into(), |m| format!("{:.6}", m / 1e3)),
-            );
-        }
-        out
+        render_metrics(&v, &self.events.counts())
     }
+}
+
+/// A number of seconds for Prometheus (`NaN` when unknown).
+fn seconds(d: Option<Duration>) -> String {
+    d.map_or("NaN".into(), |a| format!("{:.6}", a.micros() as f64 / 1e6))
+}
+
+/// The Prometheus text (exposition format 0.0.4) for `/metrics`.
+fn render_metrics(v: &NodeView, counts: &EventCounts) -> String {
+    use std::fmt::Write as _;
+    let s = &v.status;
+    let mut out = String::new();
+    let mut family = |name: &str, kind: &str, help: &str, samples: &[(&str, String)]| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, value) in samples {
+            let _ = writeln!(out, "{name}{labels} {value}");
+        }
+    };
+    family(
+        "failover_active",
+        "gauge",
+        "1 when this controller is active",
+        &[("", u8::from(s.status.name() == "MASTER").to_string())],
+    );
+    family("failover_epoch", "gauge", "epoch held or highest seen", &[("", s.epoch.to_string())]);
+    family(
+        "failover_disabled_reasons",
+        "gauge",
+        "number of reasons failover is unavailable",
+        &[("", s.disabled.iter().count().to_string())],
+    );
+    family(
+        "failover_heartbeat_age_seconds",
+        "gauge",
+        "age of the last frame on each path (NaN: never)",
+        &[("{path=\"host_link\"}", seconds(s.host_link_age)), ("{path=\"bmc\"}", seconds(s.bmc_link_age))],
+    );
+    let paths = [("host_link", Path::HostLink), ("bmc", Path::Local)];
+    for (name, help, field) in [
+        (
+            "failover_frames_accepted_total",
+            "frames authenticated and taken, per path",
+            (|c: PathCounters| c.accepted) as fn(PathCounters) -> u64,
+        ),
+        ("failover_frames_rejected_total", "frames dropped as garbled, forged or replayed, per path", |c| {
+            c.rejected
+        }),
+        ("failover_frames_lost_total", "frames missing from the peer's sequence (loss), per path", |c| {
+            c.lost
+        }),
+    ] {
+        let samples: Vec<(String, String)> = paths
+            .iter()
+            .map(|(label, p)| (format!("{{path=\"{label}\"}}"), field(v.links.get(*p)).to_string()))
+            .collect();
+        let samples: Vec<(&str, String)> = samples.iter().map(|(l, x)| (l.as_str(), x.clone())).collect();
+        family(name, "counter", help, &samples);
+    }
+    family(
+        "failover_link_errors_total",
+        "counter",
+        "frames the transports could not send or frame",
+        &[("", v.link_errors.to_string())],
+    );
+    family(
+        "failover_takeovers_total",
+        "counter",
+        "takeovers since the service started, by outcome",
+        &[
+            ("{outcome=\"started\"}", counts.takeovers_started.to_string()),
+            ("{outcome=\"completed\"}", counts.takeovers_completed.to_string()),
+            ("{outcome=\"failed\"}", counts.takeovers_failed.to_string()),
+        ],
+    );
+    family(
+        "failover_givebacks_total",
+        "counter",
+        "handovers to the peer started",
+        &[("", counts.givebacks.to_string())],
+    );
+    family(
+        "failover_fenced_total",
+        "counter",
+        "times this controller found itself fenced",
+        &[("", counts.fenced.to_string())],
+    );
+    if let Some(t) = s.last_failover {
+        family(
+            "failover_last_takeover_seconds",
+            "gauge",
+            "the last takeover's phases: detection, fence, import, total",
+            &[
+                ("{phase=\"detect\"}", seconds(t.detect())),
+                ("{phase=\"fence\"}", seconds(t.fence())),
+                ("{phase=\"import\"}", seconds(t.import())),
+                ("{phase=\"total\"}", seconds(t.total())),
+            ],
+        );
+    }
+    out
 }

@@ -172,7 +172,7 @@ impl LinuxEffects {
             .flat_map(|i| {
                 i.virtual_addresses
                     .iter()
-                    .filter_map(|a| Cidr::new(a.addr, a.prefix_len).ok())
+                    .copied()
                     .map(|c| (i.name.clone(), c))
                     .collect::<Vec<_>>()
             })

@@ -10,7 +10,9 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use failover_core::node::{Action, Completion, Delivered, Event, EventKind, FenceResult, ReservationKey};
+use failover_core::node::{
+    Action, Completion, Delivered, Event, EventKind, FenceResult, ReservationKey, StateName,
+};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::heartbeat::{FromNode, NodeSender, ToNode};
@@ -44,10 +46,46 @@ pub trait Effects: Send + Sync + 'static {
     fn reboot(&self);
 }
 
-/// Recent events, for the API (newest last, bounded).
+/// Recent events, for the API (newest last, bounded), and counts of the ones that
+/// matter for alerting, since the service started.
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
     inner: Arc<Mutex<VecDeque<(u64, String)>>>,
+    counts: Arc<Mutex<EventCounts>>,
+}
+
+/// Failover counts since the service started (Prometheus counters).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EventCounts {
+    /// Takeovers started.
+    pub takeovers_started: u64,
+    /// Takeovers that ended active.
+    pub takeovers_completed: u64,
+    /// Takeovers that ended anywhere else (fence refused or failed, import failed).
+    pub takeovers_failed: u64,
+    /// Handovers to the peer started.
+    pub givebacks: u64,
+    /// Times this controller found itself fenced (key gone or superseded).
+    pub fenced: u64,
+}
+
+impl EventCounts {
+    /// Count `e`.
+    pub fn record(&mut self, e: &Event) {
+        match e.kind {
+            EventKind::TakeoverStarted { .. } => self.takeovers_started += 1,
+            EventKind::GivebackStarted { .. } => self.givebacks += 1,
+            EventKind::ReservationLost | EventKind::Superseded { .. } => self.fenced += 1,
+            EventKind::StateChanged { from, to } if from.is_takeover() && !to.is_takeover() => {
+                if to == StateName::Active {
+                    self.takeovers_completed += 1;
+                } else {
+                    self.takeovers_failed += 1;
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 const EVENT_LOG_LEN: usize = 256;
@@ -61,6 +99,18 @@ impl EventLog {
             }
             q.push_back((at_ms, what));
         }
+    }
+
+    /// Count an event (every event, including those not kept as text).
+    pub fn count(&self, e: &Event) {
+        if let Ok(mut c) = self.counts.lock() {
+            c.record(e);
+        }
+    }
+
+    /// The counts so far.
+    pub fn counts(&self) -> EventCounts {
+        self.counts.lock().map(|c| *c).unwrap_or_default()
     }
 
     /// Everything kept, oldest first.
@@ -105,6 +155,7 @@ pub async fn run<E: Effects>(
         match msg {
             FromNode::Action(a) => dispatch(&effects, &node, a),
             FromNode::Event(e) => {
+                log.count(&e);
                 if let Some(what) = describe(&e) {
                     tracing::info!(at_ms = e.at.millis(), "{what}");
                     log.push(e.at.millis(), what);

@@ -28,6 +28,7 @@ use failover_core::wire::{Controller, MAX_FRAME_LEN, Message};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use tokio::sync::{mpsc::UnboundedSender, oneshot};
 
+use super::link_stats::LinkStats;
 use crate::transport::serial::SerialLink;
 use crate::transport::udp::UdpLink;
 
@@ -70,6 +71,8 @@ pub struct NodeView {
     pub settings: Settings,
     /// Frames the link transports dropped or could not send.
     pub link_errors: u64,
+    /// Frames accepted, rejected and lost, per path.
+    pub links: LinkStats,
 }
 
 /// Real-time options of the heartbeat thread.
@@ -121,7 +124,7 @@ impl Heartbeat {
         wake_tx.set_nonblocking(true)?;
         let join = std::thread::Builder::new().name("heartbeat".into()).spawn(move || {
             apply_rt(rt);
-            Loop { node, clock, udp, serial, rx, wake: wake_rx, out }.run();
+            Loop { node, clock, udp, serial, rx, wake: wake_rx, out, stats: LinkStats::default() }.run();
         })?;
         Ok(Self { tx, wake: Arc::new(wake_tx), join: Some(join) })
     }
@@ -207,6 +210,7 @@ struct Loop {
     rx: Receiver<ToNode>,
     wake: UnixDatagram,
     out: UnboundedSender<FromNode>,
+    stats: LinkStats,
 }
 
 impl Loop {
@@ -244,19 +248,11 @@ impl Loop {
     fn drain_frames(&mut self, buf: &mut [u8]) {
         while let Some(frame) = self.udp.recv(buf) {
             let now = self.clock.now();
-            if let Ok(Some(d)) = self.node.handle_frame(now, Path::HostLink, frame) {
-                let _ = self.out.send(FromNode::Delivered(d));
-            }
+            take_frame(&mut self.node, &mut self.stats, &self.out, now, Path::HostLink, frame);
         }
         if let Some(serial) = self.serial.as_mut() {
-            let node = &mut self.node;
-            let clock = self.clock;
-            let out = &self.out;
-            serial.poll_frames(|frame| {
-                if let Ok(Some(d)) = node.handle_frame(clock.now(), Path::Local, frame) {
-                    let _ = out.send(FromNode::Delivered(d));
-                }
-            });
+            let (node, stats, out, clock) = (&mut self.node, &mut self.stats, &self.out, self.clock);
+            serial.poll_frames(|frame| take_frame(node, stats, out, clock.now(), Path::Local, frame));
         }
     }
 
@@ -285,6 +281,7 @@ impl Loop {
                         link_errors: self.udp.send_errors
                             + self.udp.foreign
                             + self.serial.as_ref().map_or(0, |s| s.framing_errors + s.write_errors),
+                        links: self.stats.clone(),
                     });
                 }
                 ToNode::Send(m) => {
@@ -319,5 +316,25 @@ impl Loop {
         while let Some(e) = self.node.poll_event() {
             let _ = self.out.send(FromNode::Event(e));
         }
+    }
+}
+
+/// Hand one frame to the node, count it, and pass on what it delivered.
+fn take_frame(
+    node: &mut HostNode,
+    stats: &mut LinkStats,
+    out: &UnboundedSender<FromNode>,
+    now: Instant,
+    path: Path,
+    frame: &[u8],
+) {
+    match node.handle_frame(now, path, frame) {
+        Ok(delivered) => {
+            stats.accepted(path, frame);
+            if let Some(d) = delivered {
+                let _ = out.send(FromNode::Delivered(d));
+            }
+        }
+        Err(_) => stats.rejected(path),
     }
 }

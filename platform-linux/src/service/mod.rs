@@ -7,6 +7,7 @@ pub mod effects;
 pub mod escrow;
 pub mod executor;
 pub mod heartbeat;
+pub mod link_stats;
 pub mod run;
 pub mod store;
 pub mod sync;

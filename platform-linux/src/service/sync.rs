@@ -10,7 +10,7 @@
 //!   its digest with the one in the peer's last heartbeat. A controller that is MASTER,
 //!   hears the peer on the host link, and has seen the same mismatch on two
 //!   consecutive checks (a peer in the middle of an edit or an apply is left alone for
-//!   one period) pushes its [`SharedConfig::to_toml`] as [`ConfigChunk`]s of
+//!   one period; a change made through its own API is pushed at once) pushes its [`SharedConfig::to_toml`] as [`ConfigChunk`]s of
 //!   [`CONFIG_CHUNK_LEN`] bytes. If the mismatch persists, the same push is repeated
 //!   after [`PUSH_BACKOFF_MIN`], doubling up to [`PUSH_BACKOFF_MAX`] ([`PushPolicy`]),
 //!   so a peer that refuses it does not get the link flooded. A standby never pushes
@@ -251,9 +251,18 @@ pub struct PushPolicy {
     seen: Option<(Digest, Digest)>,
     /// The last push of that mismatch, and the wait before repeating it.
     last: Option<((Digest, Digest), Instant, Duration)>,
+    /// Our configuration was just edited here: the mismatch is ours, push at once.
+    edited_here: bool,
 }
 
 impl PushPolicy {
+    /// Our configuration changed here (an edit through our API): the next mismatch is
+    /// our doing, not a peer in the middle of an apply, so it is pushed without
+    /// waiting for a second check.
+    pub fn edited_here(&mut self) {
+        self.edited_here = true;
+    }
+
     /// Called at every check: whether to push now. `active`: we are MASTER; `link_up`:
     /// the peer is heard on the host link; `theirs`: the digest in its last heartbeat.
     pub fn due(
@@ -266,12 +275,16 @@ impl PushPolicy {
     ) -> bool {
         let Some(theirs) = theirs.filter(|t| active && link_up && *t != ours) else {
             self.seen = None;
+            self.edited_here = false;
             if theirs == Some(ours) {
                 self.last = None;
             }
             return false;
         };
         let pair = (ours, theirs);
+        if std::mem::take(&mut self.edited_here) {
+            self.seen = Some(pair);
+        }
         if self.seen != Some(pair) {
             self.seen = Some(pair);
             return false;
@@ -437,8 +450,15 @@ impl SyncService {
     pub async fn run(self: Arc<Self>, mut delivered: UnboundedReceiver<Delivered>) {
         let mut tick = tokio::time::interval(CHECK_PERIOD);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut changes = self.store.subscribe();
         loop {
             tokio::select! {
+                Ok(()) = changes.changed() => {
+                    // On the active every change is a local edit (it never applies a
+                    // push on its own); on a standby `due` is false anyway.
+                    self.inner().policy.edited_here();
+                    self.check().await;
+                }
                 d = delivered.recv() => match d {
                     Some(d) => self.on_delivered(d).await,
                     None => return,
@@ -844,6 +864,22 @@ mod tests {
         let edited = Digest::of(b"edited");
         assert!(!p.due(at + CHECK_PERIOD, true, true, edited, Some(theirs)));
         assert!(p.due(at + CHECK_PERIOD * 2, true, true, edited, Some(theirs)));
+    }
+
+    #[test]
+    fn an_edit_made_here_is_pushed_at_the_first_check() {
+        let (ours, theirs) = (Digest::of(b"ours"), Digest::of(b"theirs"));
+        let t = Instant::now();
+        let mut p = PushPolicy::default();
+        p.edited_here();
+        assert!(p.due(t, true, true, ours, Some(theirs)), "no second check for our own edit");
+        // The mark is used once: a later new mismatch waits for its second check again.
+        let other = Digest::of(b"other");
+        assert!(!p.due(t, true, true, ours, Some(other)));
+        // An edit on a standby pushes nothing (and the mark does not outlive it).
+        let mut s = PushPolicy::default();
+        s.edited_here();
+        assert!(!s.due(t, false, true, ours, Some(theirs)));
     }
 
     #[test]
