@@ -263,6 +263,62 @@ fn giveback_hands_the_pool_to_the_standby() {
 }
 
 #[test]
+fn a_host_driven_enclosure_fence_cuts_a_lost_peer_and_restores_it_at_giveback() {
+    let mut w = world_with(Settings::default());
+    w.cfg.has_bmc = false;
+    w.cfg.host_enclosure_fence = true;
+    w.boot_all();
+    w.run_for(ms(1_500));
+    assert_pair(&w, A, B);
+    assert!(!w.disk.is_cut(A) && !w.disk.is_cut(B));
+    // A hangs: B takes over behind the disk fence and cuts A's ports.
+    w.crash_host(A, Some(ms(2_000)));
+    w.run_for(ms(500));
+    assert_eq!(w.host(B).map(|n| n.state_name()), Some(StateName::Active));
+    assert!(w.disk.is_cut(A), "the lost peer's ports are cut");
+    assert!(!w.disk.is_cut(B));
+    // A comes back as a healthy standby: it gets its ports back (as a BMC would give
+    // them), so it could take over again; a giveback then hands the pool back.
+    w.run_for(ms(3_000));
+    assert_pair(&w, B, A);
+    assert!(!w.disk.is_cut(A), "a healthy standby is not left cut");
+    assert_eq!(w.admin(B, AdminCommand::Giveback), Ok(()));
+    w.run_for(ms(500));
+    assert_pair(&w, A, B);
+    assert!(!w.disk.is_cut(A) && !w.disk.is_cut(B), "a handover never cuts the healthy peer");
+}
+
+#[test]
+fn a_peer_cut_by_the_host_can_take_over_again_once_restored() {
+    let mut w = world_with(Settings::default());
+    w.cfg.has_bmc = false;
+    w.cfg.host_enclosure_fence = true;
+    w.boot_all();
+    w.run_for(ms(1_500));
+    w.crash_host(A, Some(ms(2_000)));
+    w.run_for(ms(3_500));
+    assert_pair(&w, B, A);
+    // Now B dies for good: A, restored as a healthy standby, can fence and take over.
+    w.crash_host(B, None);
+    w.run_for(ms(1_000));
+    assert_eq!(w.host(A).map(|n| n.state_name()), Some(StateName::Active));
+    assert!(w.disk.is_cut(B), "and it cuts B in turn");
+}
+
+#[test]
+fn a_handover_does_not_cut_the_enclosure() {
+    let mut w = world_with(Settings::default());
+    w.cfg.has_bmc = false;
+    w.cfg.host_enclosure_fence = true;
+    w.boot_all();
+    w.run_for(ms(1_500));
+    assert_eq!(w.admin(A, AdminCommand::Giveback), Ok(()));
+    w.run_for(ms(500));
+    assert_pair(&w, B, A);
+    assert!(!w.disk.is_cut(A) && !w.disk.is_cut(B));
+}
+
+#[test]
 fn giveback_is_refused_without_a_reachable_standby() {
     let mut w = settled();
     w.crash_host(B, None);

@@ -96,6 +96,10 @@ pub struct HostConfig {
     /// dead. A peer that is merely silent is never reset: it may be alive behind a cut
     /// link, and resetting what you cannot see is how fence deathmatches start.
     pub reset_peer_on_fence: bool,
+    /// The host itself drives an enclosure fence (I2C or GPIO on the host, no BMC):
+    /// it cuts the peer's expander ports behind the disk fence of a takeover from a
+    /// lost peer, and gives them back when it hands over (giveback).
+    pub host_enclosure_fence: bool,
     /// Our software version.
     pub version: SoftwareVersion,
 }
@@ -114,6 +118,7 @@ impl HostConfig {
             reservation_check_interval: Duration::from_millis(DEFAULT_RESERVATION_CHECK_MS),
             has_bmc: false,
             reset_peer_on_fence: true,
+            host_enclosure_fence: false,
             version: SoftwareVersion { major: 0, minor: 1, patch: 0 },
         }
     }
@@ -337,6 +342,10 @@ pub struct HostNode {
     fenced_marker: Option<u64>,
     persisted: u64,
     reservation_ok: bool,
+    /// The peer's enclosure ports may be cut by us (host-driven enclosure fence): set
+    /// when we cut them, and at boot (a latch survives our restart); cleared when we
+    /// give them back.
+    peer_maybe_cut: bool,
     next_tick: Instant,
     next_check: Option<Instant>,
     last_tick: Option<Instant>,
@@ -366,6 +375,7 @@ impl HostNode {
             fenced_marker: cfg.fenced_marker,
             persisted,
             reservation_ok: false,
+            peer_maybe_cut: cfg.host_enclosure_fence,
             next_tick: now,
             next_check: None,
             last_tick: None,
@@ -798,6 +808,22 @@ impl HostNode {
         if self.watchdog_may_be_kicked() {
             self.out.action(now, Action::KickWatchdog);
         }
+        self.restore_a_healthy_peer(now);
+    }
+
+    /// Host-driven enclosure fence: a peer we cut that is back as a healthy standby
+    /// (heard on the host link now, reporting BACKUP) gets its ports back, as the BMC
+    /// does; its key was preempted, so the reservation still keeps it from writing,
+    /// and it can take over again should we fail.
+    fn restore_a_healthy_peer(&mut self, now: Instant) {
+        if self.peer_maybe_cut
+            && matches!(self.state, State::Active { .. })
+            && self.evidence.host_link_up(now, self.timeout())
+            && self.peer.as_ref().is_some_and(|p| p.status == Status::Backup)
+        {
+            self.peer_maybe_cut = false;
+            self.out.action(now, Action::RestorePeerEnclosure);
+        }
     }
 
     fn watchdog_may_be_kicked(&self) -> bool {
@@ -981,7 +1007,7 @@ impl HostNode {
             ) if e == epoch => match result {
                 FenceResult::Done => {
                     self.mark(|t| t.fenced = Some(now));
-                    self.request_hard_fence(epoch, cause);
+                    self.request_hard_fence(now, epoch, cause);
                     self.set_state(now, State::Takeover { epoch, phase: TakeoverPhase::Importing, cause });
                     self.out.action(now, Action::ImportPools { epoch });
                 }
@@ -1068,12 +1094,15 @@ impl HostNode {
     /// BMC to cut the peer's enclosure ports, and to reset the peer host when its BMC
     /// reported it hung or dead. A peer that handed over or lost an election is healthy
     /// and left alone.
-    fn request_hard_fence(&mut self, epoch: u64, cause: TakeoverCause) {
+    fn request_hard_fence(&mut self, now: Instant, epoch: u64, cause: TakeoverCause) {
         let peer_reported_down = matches!(cause, TakeoverCause::PeerHung | TakeoverCause::PeerDead);
         let peer_lost = peer_reported_down || cause == TakeoverCause::PeerSilent;
         if self.cfg.has_bmc && (peer_lost || cause == TakeoverCause::Forced) {
             let reset_host = self.cfg.reset_peer_on_fence && peer_reported_down;
             self.out.send(Path::Local, OutMsg::Control(Control::FencePeer { epoch, reset_host }));
+        } else if self.cfg.host_enclosure_fence && (peer_lost || cause == TakeoverCause::Forced) {
+            self.peer_maybe_cut = true;
+            self.out.action(now, Action::CutPeerEnclosure);
         }
     }
 
@@ -1163,6 +1192,12 @@ impl HostNode {
 
     fn start_giveback(&mut self, now: Instant, epoch: u64, cause: GivebackCause) {
         self.out.event(now, EventKind::GivebackStarted { cause });
+        if self.cfg.host_enclosure_fence {
+            // The peer is healthy (it is heard, and standby): it gets its ports back
+            // first, so it can see and fence the disks when it takes them.
+            self.peer_maybe_cut = false;
+            self.out.action(now, Action::RestorePeerEnclosure);
+        }
         let wait = self.cfg.settings.heartbeat_interval.saturating_mul(GIVEBACK_ACK_INTERVALS);
         self.set_state(
             now,

@@ -102,9 +102,11 @@ pub enum Action {
     /// Reboot immediately (the reference's STCNITH): a demotion could not be completed
     /// and the pools may still be imported.
     Reboot,
-    /// BMC: cut the peer controller's SAS expander ports in the enclosure (GPIO / I2C).
+    /// Cut the peer controller's SAS expander ports in the enclosure (GPIO / I2C): the
+    /// BMC's job, or the host's when it drives the enclosure itself
+    /// ([`super::HostConfig::host_enclosure_fence`]).
     CutPeerEnclosure,
-    /// BMC: give the peer controller its enclosure ports back.
+    /// Give the peer controller its enclosure ports back (BMC, or host as above).
     RestorePeerEnclosure,
     /// BMC: pulse the peer host's reset line.
     ResetPeerHost,

@@ -142,6 +142,8 @@ pub struct SimConfig {
     pub settings: Settings,
     /// Whether the BMCs exist (paths B and L).
     pub has_bmc: bool,
+    /// Without BMCs: whether the hosts drive the enclosure fence themselves.
+    pub host_enclosure_fence: bool,
     /// Host boot listen window.
     pub boot_listen: Duration,
     /// Reservation check period.
@@ -165,6 +167,7 @@ impl SimConfig {
         Self {
             settings,
             has_bmc: true,
+            host_enclosure_fence: false,
             boot_listen: Duration::from_millis(200),
             reservation_check: Duration::from_millis(20),
             bmc_interval: settings.heartbeat_interval,
@@ -471,6 +474,7 @@ impl World {
         hc.boot_listen = self.cfg.boot_listen;
         hc.reservation_check_interval = self.cfg.reservation_check;
         hc.has_bmc = self.cfg.has_bmc;
+        hc.host_enclosure_fence = self.cfg.host_enclosure_fence;
         let local = shift(self.now, LOCAL_CLOCK_ORIGIN_US + slot.clock_offset);
         let mut node = HostNode::new(hc, local);
         node.handle_health(local, slot.health.clone());
@@ -758,7 +762,10 @@ impl World {
             Action::RecordFenced { epoch } => self.hosts[ci(c)].fenced_marker = Some(epoch),
             Action::KickWatchdog => self.hosts[ci(c)].last_kick = Some(self.now),
             Action::Reboot => self.reset_host(c, "reboot requested"),
-            Action::CutPeerEnclosure | Action::RestorePeerEnclosure | Action::ResetPeerHost => {}
+            // A host that drives the enclosure itself (no BMC): the same cut as the BMC's.
+            Action::CutPeerEnclosure => self.disk.set_cut(c.peer(), true),
+            Action::RestorePeerEnclosure => self.disk.set_cut(c.peer(), false),
+            Action::ResetPeerHost => {}
         }
     }
 

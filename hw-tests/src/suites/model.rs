@@ -77,6 +77,8 @@ fn model_config(has_bmc: bool, timeout_ms: u64) -> SimConfig {
     SimConfig {
         settings,
         has_bmc,
+        // Without BMCs the hosts drive the enclosure fence themselves.
+        host_enclosure_fence: !has_bmc,
         boot_listen: Duration::from_millis(30),
         reservation_check: Duration::from_millis(10),
         bmc_interval: settings.heartbeat_interval,
