@@ -11,6 +11,8 @@
 //! - [`node`]: the HA state machines, [`node::HostNode`] and [`node::BmcNode`], sans-IO.
 //! - `sim` (feature `sim`): a deterministic world of two controllers for tests,
 //!   simulation and model checking.
+//! - [`enclosure`]: the enclosure fence controller's register protocol (cut / restore a
+//!   controller's SAS expander port), over a register bus each host provides.
 //! - [`status`]: the status names and disabled reasons the reference system (TrueNAS
 //!   Enterprise HA) reports, shared by the wire format and the state machine.
 //!
@@ -21,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod enclosure;
 pub mod node;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -13,7 +13,6 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-
 /// An interface address with its prefix length, `addr/prefix`. See the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Cidr {
@@ -154,7 +153,9 @@ mod tests {
         assert!(Cidr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10)), 33).is_err());
         assert_eq!(Cidr::host(IpAddr::V6(Ipv6Addr::LOCALHOST)).prefix(), 128);
 
-        let json = serde_json::to_string(&Cidr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10)), 24).expect("cidr")).expect("ser");
+        let json =
+            serde_json::to_string(&Cidr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10)), 24).expect("cidr"))
+                .expect("ser");
         assert_eq!(json, "\"192.0.2.10/24\"");
         let back: Cidr = serde_json::from_str(&json).expect("de");
         assert_eq!(back.to_string(), "192.0.2.10/24");

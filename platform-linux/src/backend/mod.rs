@@ -17,9 +17,13 @@
 //! The real Linux ones (SG_IO PR, `/dev/watchdog`, i2c / gpio enclosure lines) implement
 //! the same traits.
 
+pub mod gpio;
+pub mod i2c_enclosure;
 pub mod pr;
+pub mod scsi;
 pub mod sim_disk;
 pub mod sim_watchdog;
+pub mod watchdog_dev;
 
 use std::path::PathBuf;
 
@@ -27,8 +31,12 @@ use failover_core::node::{FenceResult, ReservationKey};
 use failover_core::wire::Controller;
 use thiserror::Error;
 
+pub use gpio::{GpioEnclosure, GpioError, GpioPeerReset, StatusLed};
+pub use i2c_enclosure::{I2cEnclosure, I2cError};
+pub use scsi::{ScsiDevice, ScsiDiskSet};
 pub use sim_disk::{LogEntry, SimDiskSet, SimEnclosure};
 pub use sim_watchdog::{NoWatchdog, SimPeerReset, SimWatchdog};
+pub use watchdog_dev::{DeviceWatchdog, WatchdogError};
 
 /// Why a backend operation failed. Every variant names the disk or device.
 #[derive(Debug, Error)]
@@ -46,7 +54,8 @@ pub enum BackendError {
         /// Disk (unit serial).
         disk: String,
     },
-    /// The disk did not answer in time (a simulated disk: another process holds it).
+    /// The disk did not answer in time (a simulated disk: another process holds it; a
+    /// SCSI disk: a command timed out or the per-disk deadline passed).
     #[error("disk {disk}: timed out")]
     Timeout {
         /// Disk (unit serial).
@@ -63,6 +72,77 @@ pub enum BackendError {
         /// The status the device server returned.
         #[source]
         error: pr::PrError,
+    },
+    /// A SCSI command ended in CHECK CONDITION for a reason the backend does not retry
+    /// (or kept doing so after the retries).
+    #[error("disk {disk}: {command}: CHECK CONDITION: {sense}")]
+    Sense {
+        /// Disk (unit identity and device path).
+        disk: String,
+        /// The command.
+        command: &'static str,
+        /// Why.
+        sense: scsi::Sense,
+    },
+    /// A SCSI command ended with a status other than GOOD, CHECK CONDITION or
+    /// RESERVATION CONFLICT (BUSY after the retries, TASK ABORTED, ACA ACTIVE).
+    #[error("disk {disk}: {command}: {status}")]
+    ScsiStatus {
+        /// Disk (unit identity and device path).
+        disk: String,
+        /// The command.
+        command: &'static str,
+        /// The status.
+        status: scsi::ScsiStatus,
+    },
+    /// The HBA driver or the SCSI midlayer failed a command (no answer from the device).
+    #[error("disk {disk}: {command}: transport failure: {host_status}, {driver_status}")]
+    Transport {
+        /// Disk (unit identity and device path).
+        disk: String,
+        /// The command.
+        command: &'static str,
+        /// The HBA driver's status.
+        host_status: scsi::HostStatus,
+        /// The midlayer's status.
+        driver_status: scsi::DriverStatus,
+    },
+    /// A device returned data that does not parse.
+    #[error("disk {disk}: {command}: bad response: {error}")]
+    BadResponse {
+        /// Disk (unit identity and device path).
+        disk: String,
+        /// The command.
+        command: &'static str,
+        /// What is wrong with it.
+        #[source]
+        error: scsi::ParseError,
+    },
+    /// A configured device is not a disk the fence can use.
+    #[error("{disk}: not a disk (peripheral qualifier {qualifier}, device type {device_type:#04x})")]
+    NotADisk {
+        /// The device.
+        disk: String,
+        /// PERIPHERAL QUALIFIER (0: a logical unit is connected).
+        qualifier: u8,
+        /// PERIPHERAL DEVICE TYPE (0: direct access).
+        device_type: u8,
+    },
+    /// A device reports no identity both controllers could compare.
+    #[error("{disk}: no logical unit designator (VPD page 83h) and no unit serial number (VPD page 80h)")]
+    NoIdentity {
+        /// The device.
+        disk: String,
+    },
+    /// Two configured device paths lead to the same logical unit.
+    #[error("{} and {} are the same disk {id}", first.display(), second.display())]
+    DuplicateDisk {
+        /// The unit's identity.
+        id: String,
+        /// One path.
+        first: PathBuf,
+        /// The other.
+        second: PathBuf,
     },
     /// A key that belongs to the other controller was passed for our port.
     #[error("key {key} belongs to controller {}, this backend is port {port}", key.controller())]
@@ -135,6 +215,15 @@ pub enum BackendError {
         /// Why it is refused.
         reason: &'static str,
     },
+    /// A kernel watchdog device failed or refused our settings.
+    #[error(transparent)]
+    WatchdogDevice(#[from] watchdog_dev::WatchdogError),
+    /// The enclosure fence controller on I2C failed or misbehaved.
+    #[error(transparent)]
+    I2c(#[from] i2c_enclosure::I2cError),
+    /// A GPIO line could not be found, requested or driven.
+    #[error(transparent)]
+    Gpio(#[from] gpio::GpioError),
 }
 
 impl BackendError {

@@ -87,6 +87,19 @@ pub enum ServiceAction {
 }
 
 impl ServiceAction {
+    /// The SERVICE ACTION field code of the PERSISTENT RESERVE OUT CDB.
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Register => 0x00,
+            Self::Reserve => 0x01,
+            Self::Release => 0x02,
+            Self::Clear => 0x03,
+            Self::Preempt => 0x04,
+            Self::PreemptAndAbort => 0x05,
+            Self::RegisterAndIgnoreExistingKey => 0x06,
+        }
+    }
+
     /// The name as SPC and `sg_persist` print it.
     pub const fn name(self) -> &'static str {
         match self {

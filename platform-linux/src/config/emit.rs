@@ -9,8 +9,8 @@ use super::raw::{
     RawApi, RawBmc, RawFailover, RawInterface, RawLink, RawNetwork, RawNode, RawPool, RawRealtime,
 };
 use super::types::{
-    Config, DiskBackend, EnclosureBackend, Cidr, PeerResetBackend, PoolConfig, SharedConfig, VipBackend,
-    WatchdogBackend,
+    Cidr, Config, DiskBackend, EnclosureBackend, LedBackend, PeerResetBackend, PoolConfig, SharedConfig,
+    VipBackend, WatchdogBackend,
 };
 
 /// Domain and version of the canonical encoding: a change to the encoding must
@@ -51,6 +51,7 @@ struct BackendsOut {
     enclosure: EnclosureOut,
     peer_reset: PeerResetOut,
     vips: VipsOut,
+    led: LedOut,
 }
 
 #[derive(Serialize)]
@@ -79,16 +80,52 @@ enum WatchdogOut {
 #[serde(tag = "kind", rename_all = "lowercase")]
 enum EnclosureOut {
     None,
-    Sim { path: String },
-    I2c { bus: String, address: u8 },
+    Sim {
+        path: String,
+    },
+    I2c {
+        bus: String,
+        address: u8,
+    },
+    Gpio {
+        chip: String,
+        fence_a: String,
+        fence_b: String,
+        #[serde(skip_serializing_if = "is_false")]
+        active_low: bool,
+    },
 }
 
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 enum PeerResetOut {
     None,
-    Sim { path: String },
-    Gpio { chip: String, line: String },
+    Sim {
+        path: String,
+    },
+    Gpio {
+        chip: String,
+        line: String,
+        pulse_ms: u64,
+        #[serde(skip_serializing_if = "is_false")]
+        active_low: bool,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum LedOut {
+    None,
+    Gpio {
+        chip: String,
+        line: String,
+        #[serde(skip_serializing_if = "is_false")]
+        active_low: bool,
+    },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn path(p: &std::path::Path) -> String {
@@ -200,6 +237,12 @@ pub(crate) fn config_toml(c: &Config) -> String {
                 EnclosureBackend::I2c { bus, address } => {
                     EnclosureOut::I2c { bus: path(bus), address: *address }
                 }
+                EnclosureBackend::Gpio { chip, fence_a, fence_b, active_low } => EnclosureOut::Gpio {
+                    chip: chip.clone(),
+                    fence_a: fence_a.clone(),
+                    fence_b: fence_b.clone(),
+                    active_low: *active_low,
+                },
             },
             vips: match &b.vips {
                 VipBackend::Netlink => VipsOut::Netlink,
@@ -208,8 +251,17 @@ pub(crate) fn config_toml(c: &Config) -> String {
             peer_reset: match &b.peer_reset {
                 PeerResetBackend::None => PeerResetOut::None,
                 PeerResetBackend::Sim { path: p } => PeerResetOut::Sim { path: path(p) },
-                PeerResetBackend::Gpio { chip, line } => {
-                    PeerResetOut::Gpio { chip: chip.clone(), line: line.clone() }
+                PeerResetBackend::Gpio { chip, line, pulse, active_low } => PeerResetOut::Gpio {
+                    chip: chip.clone(),
+                    line: line.clone(),
+                    pulse_ms: pulse.as_millis() as u64,
+                    active_low: *active_low,
+                },
+            },
+            led: match &b.led {
+                LedBackend::None => LedOut::None,
+                LedBackend::Gpio { chip, line, active_low } => {
+                    LedOut::Gpio { chip: chip.clone(), line: line.clone(), active_low: *active_low }
                 }
             },
         },

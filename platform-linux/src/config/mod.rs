@@ -72,8 +72,14 @@
 //! # watchdog = { kind = "device", path = "/dev/watchdog0", timeout_s = 10 }
 //! enclosure = { kind = "none" }
 //! # enclosure = { kind = "sim", path = "..." } | { kind = "i2c", bus = "/dev/i2c-0", address = 0x1c }
+//! # enclosure = { kind = "gpio", chip = "gpiochip0", fence_a = "fence-a", fence_b = "fence-b" }
 //! peer_reset = { kind = "none" }
-//! # peer_reset = { kind = "sim", path = "..." } | { kind = "gpio", chip = "gpiochip0", line = "peer-reset" }
+//! # peer_reset = { kind = "sim", path = "..." }
+//! # peer_reset = { kind = "gpio", chip = "gpiochip0", line = "peer-reset", pulse_ms = 100 }
+//! led = { kind = "none" }                # the status LED, lit while this controller is active
+//! # led = { kind = "gpio", chip = "gpiochip0", line = "led-active" }
+//! # gpio: chip is a path, a /dev name or a chip label; lines by name; every gpio kind
+//! # also takes active_low = false; pulse_ms is 1..=10000
 //!
 //! [api]
 //! socket = "/run/failoverd/failoverd.sock"
@@ -106,9 +112,9 @@ use failover_core::wire::{Digest, SoftwareVersion};
 
 pub use error::{ConfigError, ConfigErrors, HostnameProblem, KeyProblem, Reason};
 pub use types::{
-    ApiConfig, Backends, BmcConfig, Config, DiskBackend, EnclosureBackend, FailoverConfig, InterfaceConfig,
-    Cidr, LinkConfig, LinkKey, LocalConfig, NetworkConfig, PeerResetBackend, PoolConfig,
-    PreemptMode, RealtimeConfig, SharedConfig, VipBackend, WatchdogBackend,
+    ApiConfig, Backends, BmcConfig, Cidr, Config, DiskBackend, EnclosureBackend, FailoverConfig,
+    InterfaceConfig, LedBackend, LinkConfig, LinkKey, LocalConfig, NetworkConfig, PeerResetBackend,
+    PoolConfig, PreemptMode, RealtimeConfig, SharedConfig, VipBackend, WatchdogBackend,
 };
 
 /// Where errors in a shared configuration received from the peer are reported.
@@ -190,6 +196,9 @@ impl Config {
             reservation_check_interval: Duration::from_millis(f.reservation_check_ms),
             has_bmc: self.local.bmc.is_some(),
             reset_peer_on_fence: f.reset_peer_on_fence,
+            // Without a BMC, an enclosure on the host is driven by the host itself.
+            host_enclosure_fence: self.local.bmc.is_none()
+                && !matches!(self.local.backends.enclosure, EnclosureBackend::None),
             version: SOFTWARE_VERSION,
         }
     }

@@ -17,13 +17,14 @@ use failover_core::wire::{Controller, MAX_GROUPS};
 
 use super::error::{ConfigError, ConfigErrors, HostnameProblem, Reason};
 use super::raw::{
-    RawApi, RawBackends, RawBmc, RawDeviceWatchdog, RawFailover, RawGpio, RawI2c, RawInterface, RawLink,
-    RawNetwork, RawNode, RawNone, RawPool, RawRealtime, RawScsiDisk, RawSimDisk, RawSimPath, RawSimWatchdog,
+    RawApi, RawBackends, RawBmc, RawDeviceWatchdog, RawFailover, RawGpioFence, RawGpioLine, RawGpioReset,
+    RawI2c, RawInterface, RawLink, RawNetwork, RawNode, RawNone, RawPool, RawRealtime, RawScsiDisk,
+    RawSimDisk, RawSimPath, RawSimWatchdog,
 };
 use super::types::{
-    ApiConfig, Backends, BmcConfig, Config, DiskBackend, EnclosureBackend, FailoverConfig, InterfaceConfig,
-    Cidr, LinkConfig, LinkKey, LocalConfig, NetworkConfig, PeerResetBackend, PoolConfig, PreemptMode,
-    RealtimeConfig, SharedConfig, VipBackend, WatchdogBackend,
+    ApiConfig, Backends, BmcConfig, Cidr, Config, DiskBackend, EnclosureBackend, FailoverConfig,
+    InterfaceConfig, LedBackend, LinkConfig, LinkKey, LocalConfig, NetworkConfig, PeerResetBackend,
+    PoolConfig, PreemptMode, RealtimeConfig, SharedConfig, VipBackend, WatchdogBackend,
 };
 
 /// The sections of a controller's file.
@@ -45,6 +46,8 @@ pub(crate) const MAX_SIM_DISKS: i64 = 1024;
 pub(crate) const MAX_SIM_WATCHDOG_MS: i64 = 600_000;
 /// Longest device watchdog timeout: the kernel API's limit (softdog refuses more).
 pub(crate) const MAX_DEVICE_WATCHDOG_S: i64 = 65_535;
+/// Longest peer reset pulse: 10 s (a reset that needs longer is a power cycle).
+pub(crate) const MAX_RESET_PULSE_MS: i64 = 10_000;
 
 /// Serial speeds Linux can set with termios.
 const BAUD_RATES: [i64; 22] = [
@@ -689,12 +692,17 @@ fn backends(ctx: &mut Ctx, b: RawBackends) -> Option<Backends> {
         None => Some(VipBackend::Netlink),
         Some(t) => vips(ctx, t),
     };
+    let led = match b.led {
+        None => Some(LedBackend::None),
+        Some(t) => led(ctx, t),
+    };
     Some(Backends {
         disk: disk?,
         watchdog: watchdog?,
         enclosure: enclosure?,
         peer_reset: peer_reset?,
         vips: vips?,
+        led: led?,
     })
 }
 
@@ -782,7 +790,25 @@ fn enclosure(ctx: &mut Ctx, t: toml::Table) -> Option<EnclosureBackend> {
             let address = ctx.range(format!("{K}.address"), r.address, 0x03, 0x77);
             Some(EnclosureBackend::I2c { bus: bus?, address: address? as u8 })
         }
-        _ => unknown_kind(ctx, K, kind, "\"none\", \"sim\", \"i2c\""),
+        "gpio" => {
+            let r: RawGpioFence = ctx.de(K, rest)?;
+            let chip = ctx.non_empty(&format!("{K}.chip"), &r.chip);
+            let fence_a = ctx.non_empty(&format!("{K}.fence_a"), &r.fence_a);
+            let fence_b = ctx.non_empty(&format!("{K}.fence_b"), &r.fence_b);
+            // One line cannot cut both controllers' ports: a copy-paste mistake.
+            if fence_a.is_some() && fence_a == fence_b {
+                let reason = Reason::Duplicate { value: r.fence_b.clone(), other: format!("{K}.fence_a") };
+                ctx.err(format!("{K}.fence_b"), reason);
+                return None;
+            }
+            Some(EnclosureBackend::Gpio {
+                chip: chip?,
+                fence_a: fence_a?,
+                fence_b: fence_b?,
+                active_low: r.active_low,
+            })
+        }
+        _ => unknown_kind(ctx, K, kind, "\"none\", \"sim\", \"i2c\", \"gpio\""),
     }
 }
 
@@ -809,12 +835,33 @@ fn peer_reset(ctx: &mut Ctx, t: toml::Table) -> Option<PeerResetBackend> {
             Some(PeerResetBackend::Sim { path: ctx.path(&format!("{K}.path"), &r.path)? })
         }
         "gpio" => {
-            let r: RawGpio = ctx.de(K, rest)?;
+            let r: RawGpioReset = ctx.de(K, rest)?;
             let chip = ctx.non_empty(&format!("{K}.chip"), &r.chip);
             let line = ctx.non_empty(&format!("{K}.line"), &r.line);
-            Some(PeerResetBackend::Gpio { chip: chip?, line: line? })
+            let pulse = ctx.range(format!("{K}.pulse_ms"), r.pulse_ms, 1, MAX_RESET_PULSE_MS);
+            Some(PeerResetBackend::Gpio {
+                chip: chip?,
+                line: line?,
+                pulse: Duration::from_millis(pulse? as u64),
+                active_low: r.active_low,
+            })
         }
         _ => unknown_kind(ctx, K, kind, "\"none\", \"sim\", \"gpio\""),
+    }
+}
+
+fn led(ctx: &mut Ctx, t: toml::Table) -> Option<LedBackend> {
+    const K: &str = "backends.led";
+    let (kind, rest) = kind(ctx, K, t)?;
+    match kind.as_str() {
+        "none" => ctx.de::<RawNone>(K, rest).map(|_| LedBackend::None),
+        "gpio" => {
+            let r: RawGpioLine = ctx.de(K, rest)?;
+            let chip = ctx.non_empty(&format!("{K}.chip"), &r.chip);
+            let line = ctx.non_empty(&format!("{K}.line"), &r.line);
+            Some(LedBackend::Gpio { chip: chip?, line: line?, active_low: r.active_low })
+        }
+        _ => unknown_kind(ctx, K, kind, "\"none\", \"gpio\""),
     }
 }
 

@@ -28,6 +28,9 @@ pub(crate) const DEFAULT_SIM_WATCHDOG_MS: i64 = 1_000;
 /// Default device watchdog timeout: 10 s (sbd's order of magnitude; long enough that
 /// a loaded but healthy host is never reset, short against a hung one).
 pub(crate) const DEFAULT_DEVICE_WATCHDOG_S: i64 = 10;
+/// Default peer reset pulse: 100 ms, well past the minimum assertion time of reset
+/// supervisors and host reset inputs (microseconds to tens of milliseconds).
+pub(crate) const DEFAULT_RESET_PULSE_MS: i64 = 100;
 
 fn default_true() -> bool {
     true
@@ -70,6 +73,9 @@ fn default_sim_watchdog() -> i64 {
 }
 fn default_device_watchdog() -> i64 {
     DEFAULT_DEVICE_WATCHDOG_S
+}
+fn default_reset_pulse() -> i64 {
+    DEFAULT_RESET_PULSE_MS
 }
 
 /// `[node]`
@@ -204,6 +210,7 @@ pub(crate) struct RawBackends {
     pub(crate) enclosure: Option<toml::Table>,
     pub(crate) peer_reset: Option<toml::Table>,
     pub(crate) vips: Option<toml::Table>,
+    pub(crate) led: Option<toml::Table>,
 }
 
 /// `kind = "none"`
@@ -261,12 +268,37 @@ pub(crate) struct RawI2c {
     pub(crate) address: i64,
 }
 
+/// `enclosure = { kind = "gpio", .. }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGpioFence {
+    pub(crate) chip: String,
+    pub(crate) fence_a: String,
+    pub(crate) fence_b: String,
+    #[serde(default)]
+    pub(crate) active_low: bool,
+}
+
 /// `peer_reset = { kind = "gpio", .. }`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawGpio {
+pub(crate) struct RawGpioReset {
     pub(crate) chip: String,
     pub(crate) line: String,
+    #[serde(default = "default_reset_pulse")]
+    pub(crate) pulse_ms: i64,
+    #[serde(default)]
+    pub(crate) active_low: bool,
+}
+
+/// `led = { kind = "gpio", .. }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGpioLine {
+    pub(crate) chip: String,
+    pub(crate) line: String,
+    #[serde(default)]
+    pub(crate) active_low: bool,
 }
 
 /// `[api]`

@@ -681,6 +681,7 @@ const WATCHDOG: &str =
     "watchdog = { kind = \"sim\", path = \"/tmp/failoverd-demo/a/watchdog\", timeout_ms = 1000 }";
 const ENCLOSURE: &str = "enclosure = { kind = \"sim\", path = \"/tmp/failoverd-demo/enclosure\" }";
 const PEER_RESET: &str = "peer_reset = { kind = \"sim\", path = \"/tmp/failoverd-demo/pids\" }";
+const VIPS: &str = "vips = { kind = \"sim\", path = \"/tmp/failoverd-demo/vips\" }";
 
 #[test]
 fn rejects_a_missing_disk_backend() {
@@ -694,8 +695,9 @@ fn rejects_unknown_or_missing_backend_kinds() {
     let e = rejected(&edit(DISK, "disk = { kind = \"nvme\" }"), "backends.disk.kind");
     assert!(matches!(reason(&e, "backends.disk.kind"), Reason::UnknownKind { found, .. } if found == "nvme"));
     rejected(&edit(WATCHDOG, "watchdog = { kind = \"ipmi\" }"), "backends.watchdog.kind");
-    rejected(&edit(ENCLOSURE, "enclosure = { kind = \"ses\" }"), "backends.enclosure.kind");
     rejected(&edit(PEER_RESET, "peer_reset = { kind = \"ipmi\" }"), "backends.peer_reset.kind");
+    let e = rejected(&edit(ENCLOSURE, "enclosure = { kind = \"ses\" }"), "backends.enclosure.kind");
+    assert!(e.to_string().ends_with("expected one of \"none\", \"sim\", \"i2c\", \"gpio\""), "{e}");
     let e = rejected(&edit(DISK, "disk = { path = \"x\" }"), "backends.disk.kind");
     assert!(matches!(reason(&e, "backends.disk.kind"), Reason::Missing));
     let e = rejected(&edit(DISK, "disk = { kind = 1 }"), "backends.disk.kind");
@@ -780,6 +782,144 @@ fn rejects_bad_peer_reset_fields() {
         "backends.peer_reset.line",
     );
     rejected(&edit(PEER_RESET, "peer_reset = { kind = \"sim\" }"), "backends.peer_reset.path");
+    for bad in ["0", "10001", "-1"] {
+        let text = edit(
+            PEER_RESET,
+            &format!("peer_reset = {{ kind = \"gpio\", chip = \"c\", line = \"r\", pulse_ms = {bad} }}"),
+        );
+        let e = rejected(&text, "backends.peer_reset.pulse_ms");
+        assert!(matches!(
+            reason(&e, "backends.peer_reset.pulse_ms"),
+            Reason::OutOfRange { min: 1, max: 10_000, .. }
+        ));
+    }
+    let e = rejected(
+        &edit(PEER_RESET, "peer_reset = { kind = \"gpio\", chip = \"c\", line = \"r\", pulse_ms = \"1s\" }"),
+        "backends.peer_reset.pulse_ms",
+    );
+    assert!(matches!(reason(&e, "backends.peer_reset.pulse_ms"), Reason::WrongType { .. }));
+    let e = rejected(
+        &edit(PEER_RESET, "peer_reset = { kind = \"gpio\", chip = \"c\", line = \"r\", fence_a = \"x\" }"),
+        "backends.peer_reset.fence_a",
+    );
+    assert!(matches!(reason(&e, "backends.peer_reset.fence_a"), Reason::UnknownKey { .. }));
+    let ok =
+        edit(PEER_RESET, "peer_reset = { kind = \"gpio\", chip = \"c\", line = \"r\", pulse_ms = 10000 }");
+    assert!(matches!(
+        p(&ok).expect("the limit is fine").local.backends.peer_reset,
+        PeerResetBackend::Gpio { pulse, .. } if pulse == std::time::Duration::from_secs(10)
+    ));
+}
+
+const GPIO_FENCE: &str =
+    "enclosure = { kind = \"gpio\", chip = \"gpiochip0\", fence_a = \"fence-a\", fence_b = \"fence-b\" }";
+
+#[test]
+fn gpio_backends_parse_with_their_defaults_and_round_trip() {
+    let text = edit(ENCLOSURE, GPIO_FENCE)
+        .replace(PEER_RESET, "peer_reset = { kind = \"gpio\", chip = \"gpio-sim.0\", line = \"reset-b\" }")
+        .replace(VIPS, &format!("{VIPS}\nled = {{ kind = \"gpio\", chip = \"/dev/gpiochip1\", line = \"led\", active_low = true }}"));
+    let c = p(&text).expect("valid");
+    let b = &c.local.backends;
+    assert_eq!(
+        b.enclosure,
+        EnclosureBackend::Gpio {
+            chip: "gpiochip0".into(),
+            fence_a: "fence-a".into(),
+            fence_b: "fence-b".into(),
+            active_low: false
+        }
+    );
+    assert_eq!(
+        b.peer_reset,
+        PeerResetBackend::Gpio {
+            chip: "gpio-sim.0".into(),
+            line: "reset-b".into(),
+            pulse: std::time::Duration::from_millis(100),
+            active_low: false,
+        }
+    );
+    assert_eq!(
+        b.led,
+        LedBackend::Gpio { chip: "/dev/gpiochip1".into(), line: "led".into(), active_low: true }
+    );
+    assert_eq!(p(&c.to_toml()).expect("round trip"), c);
+    // Active low and an explicit pulse survive too; no led means none.
+    let text = edit(
+        ENCLOSURE,
+        "enclosure = { kind = \"gpio\", chip = \"c\", fence_a = \"a\", fence_b = \"b\", active_low = true }",
+    )
+    .replace(
+        PEER_RESET,
+        "peer_reset = { kind = \"gpio\", chip = \"c\", line = \"r\", pulse_ms = 250, active_low = true }",
+    );
+    let c = p(&text).expect("valid");
+    assert_eq!(c.local.backends.led, LedBackend::None);
+    assert_eq!(p(&c.to_toml()).expect("round trip"), c);
+    let none = edit(VIPS, &format!("{VIPS}\nled = {{ kind = \"none\" }}"));
+    assert_eq!(p(&none).expect("valid").local.backends.led, LedBackend::None);
+}
+
+#[test]
+fn rejects_bad_gpio_enclosure_fields() {
+    let gpio = |fields: &str| edit(ENCLOSURE, &format!("enclosure = {{ kind = \"gpio\", {fields} }}"));
+    let e = rejected(&gpio("chip = \"\", fence_a = \"a\", fence_b = \"b\""), "backends.enclosure.chip");
+    assert!(matches!(reason(&e, "backends.enclosure.chip"), Reason::Empty));
+    rejected(&gpio("chip = \"c\", fence_a = \"\", fence_b = \"b\""), "backends.enclosure.fence_a");
+    rejected(&gpio("chip = \"c\", fence_a = \"a\", fence_b = \"\""), "backends.enclosure.fence_b");
+    let e = rejected(&gpio("chip = \"c\", fence_a = \"a\""), "backends.enclosure.fence_b");
+    assert!(matches!(reason(&e, "backends.enclosure.fence_b"), Reason::Missing));
+    let e = rejected(
+        &gpio("chip = \"c\", fence_a = \"fence\", fence_b = \"fence\""),
+        "backends.enclosure.fence_b",
+    );
+    assert!(
+        e.to_string().contains(
+            "test.toml: backends.enclosure.fence_b: fence is already used by backends.enclosure.fence_a"
+        ),
+        "{e}"
+    );
+    let e = rejected(
+        &gpio("chip = \"c\", fence_a = \"a\", fence_b = \"b\", line = \"x\""),
+        "backends.enclosure.line",
+    );
+    assert!(matches!(reason(&e, "backends.enclosure.line"), Reason::UnknownKey { .. }));
+    let e = rejected(
+        &gpio("chip = \"c\", fence_a = \"a\", fence_b = \"b\", active_low = \"yes\""),
+        "backends.enclosure.active_low",
+    );
+    assert!(matches!(reason(&e, "backends.enclosure.active_low"), Reason::WrongType { .. }));
+    // The I2C kind takes no line names.
+    let e = rejected(
+        &edit(
+            ENCLOSURE,
+            "enclosure = { kind = \"i2c\", bus = \"/dev/i2c-0\", address = 0x1c, fence_a = \"a\" }",
+        ),
+        "backends.enclosure.fence_a",
+    );
+    assert!(matches!(reason(&e, "backends.enclosure.fence_a"), Reason::UnknownKey { .. }));
+}
+
+#[test]
+fn rejects_bad_led_fields() {
+    let led = |v: &str| edit(VIPS, &format!("{VIPS}\nled = {v}"));
+    let e = rejected(&led("{ kind = \"pwm\" }"), "backends.led.kind");
+    assert!(matches!(reason(&e, "backends.led.kind"), Reason::UnknownKind { found, .. } if found == "pwm"));
+    let e = rejected(&led("{ chip = \"c\", line = \"l\" }"), "backends.led.kind");
+    assert!(matches!(reason(&e, "backends.led.kind"), Reason::Missing));
+    rejected(&led("{ kind = \"gpio\", chip = \"\", line = \"l\" }"), "backends.led.chip");
+    let e = rejected(&led("{ kind = \"gpio\", chip = \"c\", line = \"\" }"), "backends.led.line");
+    assert!(e.to_string().contains("test.toml: backends.led.line: must not be empty"), "{e}");
+    let e = rejected(&led("{ kind = \"gpio\", chip = \"c\" }"), "backends.led.line");
+    assert!(matches!(reason(&e, "backends.led.line"), Reason::Missing));
+    let e = rejected(
+        &led("{ kind = \"gpio\", chip = \"c\", line = \"l\", pulse_ms = 5 }"),
+        "backends.led.pulse_ms",
+    );
+    assert!(matches!(reason(&e, "backends.led.pulse_ms"), Reason::UnknownKey { .. }));
+    let e = rejected(&led("{ kind = \"none\", line = \"l\" }"), "backends.led.line");
+    assert!(matches!(reason(&e, "backends.led.line"), Reason::UnknownKey { .. }));
+    rejected(&led("\"gpio\""), "backends.led");
 }
 
 #[test]

@@ -102,6 +102,8 @@ pub struct Backends {
     pub peer_reset: PeerResetBackend,
     /// How virtual IPs are raised.
     pub vips: VipBackend,
+    /// The status LED (on while this controller is active).
+    pub led: LedBackend,
 }
 
 /// How virtual IPs are raised and announced.
@@ -195,6 +197,17 @@ pub enum EnclosureBackend {
         /// The 7-bit address, 0x03..=0x77.
         address: u8,
     },
+    /// One GPIO line per controller; asserting a controller's line cuts its ports.
+    Gpio {
+        /// The chip: a path, a device name such as `gpiochip0`, or a chip label.
+        chip: String,
+        /// The name of the line cutting controller A's ports.
+        fence_a: String,
+        /// The name of the line cutting controller B's ports.
+        fence_b: String,
+        /// The lines are asserted low.
+        active_low: bool,
+    },
 }
 
 /// Peer host reset backend.
@@ -209,10 +222,30 @@ pub enum PeerResetBackend {
     },
     /// A GPIO line through the character device.
     Gpio {
-        /// The chip, such as `gpiochip0`.
+        /// The chip: a path, a device name such as `gpiochip0`, or a chip label.
         chip: String,
         /// The line's name.
         line: String,
+        /// How long a reset holds the line asserted.
+        pulse: Duration,
+        /// The line is asserted low (a `RESET_N`).
+        active_low: bool,
+    },
+}
+
+/// Status LED backend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LedBackend {
+    /// None.
+    None,
+    /// A GPIO line through the character device.
+    Gpio {
+        /// The chip: a path, a device name such as `gpiochip0`, or a chip label.
+        chip: String,
+        /// The line's name.
+        line: String,
+        /// The LED lights when the line is low.
+        active_low: bool,
     },
 }
 

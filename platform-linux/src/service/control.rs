@@ -176,9 +176,7 @@ impl ServiceControl {
 
     fn interface_json(&self, c: &Config, i: &InterfaceConfig) -> InterfaceJson {
         let me = c.local.controller;
-        let fmt = |v: &[crate::config::Cidr]| {
-            v.iter().map(ToString::to_string).collect()
-        };
+        let fmt = |v: &[crate::config::Cidr]| v.iter().map(ToString::to_string).collect();
         let carrier = match c.local.backends.vips {
             crate::config::VipBackend::Sim { .. } => true,
             crate::config::VipBackend::Netlink => crate::actions::vip::has_carrier(&i.name).unwrap_or(false),

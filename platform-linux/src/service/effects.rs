@@ -12,7 +12,8 @@ use futures::future::join_all;
 
 use crate::actions::hooks::{HookContext, HookRole, HookSpec, run_hook};
 use crate::actions::vip::{Cidr, VipManager};
-use crate::backend::{DiskOwnership, SimDiskSet, Watchdog};
+use crate::backend::gpio::StatusLed;
+use crate::backend::{DiskOwnership, EnclosureFence, PeerReset, SimDiskSet, Watchdog};
 use crate::config::{Config, LocalConfig, VipBackend};
 use crate::state::{self, State};
 
@@ -38,12 +39,25 @@ pub struct LinuxEffects {
     /// to it so a run can prove no write from a fenced node landed.
     sim_disks: Option<Arc<SimDiskSet>>,
     watchdog: Mutex<Box<dyn Watchdog>>,
+    hard: HostHardware,
     vips: Option<VipManager>,
     io_allowed: Arc<AtomicBool>,
     io_key: Mutex<Option<ReservationKey>>,
     pools_imported: AtomicU16,
     /// The virtual IPs are up here (raised and not dropped since).
     vips_up: AtomicBool,
+}
+
+/// Hardware a host without a BMC drives itself: the hard fences (none when the BMC
+/// holds them) and the status LED.
+#[derive(Clone, Default)]
+pub struct HostHardware {
+    /// Cuts a controller's SAS expander ports.
+    pub enclosure: Option<Arc<dyn EnclosureFence>>,
+    /// Resets the peer host.
+    pub peer_reset: Option<Arc<dyn PeerReset>>,
+    /// Lit while this controller serves the virtual IPs.
+    pub led: Option<Arc<StatusLed>>,
 }
 
 impl std::fmt::Debug for LinuxEffects {
@@ -62,6 +76,7 @@ impl LinuxEffects {
         disks: Arc<dyn DiskOwnership>,
         sim_disks: Option<Arc<SimDiskSet>>,
         watchdog: Box<dyn Watchdog>,
+        hard: HostHardware,
     ) -> Result<Self, crate::actions::vip::VipError> {
         let local = store.get().local.clone();
         let vips = match local.backends.vips {
@@ -77,12 +92,21 @@ impl LinuxEffects {
             disks,
             sim_disks,
             watchdog: Mutex::new(watchdog),
+            hard,
             vips,
             io_allowed: Arc::new(AtomicBool::new(false)),
             io_key: Mutex::new(None),
             pools_imported: AtomicU16::new(0),
             vips_up: AtomicBool::new(false),
         })
+    }
+
+    fn set_led(&self, on: bool) {
+        if let Some(led) = &self.hard.led
+            && let Err(e) = led.set(on)
+        {
+            tracing::warn!(on, error = %e, "status LED not set");
+        }
     }
 
     fn me(&self) -> Controller {
@@ -170,11 +194,7 @@ impl LinuxEffects {
             .interfaces
             .iter()
             .flat_map(|i| {
-                i.virtual_addresses
-                    .iter()
-                    .copied()
-                    .map(|c| (i.name.clone(), c))
-                    .collect::<Vec<_>>()
+                i.virtual_addresses.iter().copied().map(|c| (i.name.clone(), c)).collect::<Vec<_>>()
             })
             .collect()
     }
@@ -283,6 +303,7 @@ impl Effects for LinuxEffects {
 
     async fn raise_vips(&self, _epoch: u64) {
         self.vips_up.store(true, Ordering::Release);
+        self.set_led(true);
         match (&self.local.backends.vips, &self.vips) {
             (VipBackend::Sim { path }, _) => {
                 if let Err(e) = std::fs::write(path, self.me().letter().to_string()) {
@@ -306,6 +327,7 @@ impl Effects for LinuxEffects {
 
     async fn drop_vips(&self) {
         self.vips_up.store(false, Ordering::Release);
+        self.set_led(false);
         match (&self.local.backends.vips, &self.vips) {
             (VipBackend::Sim { path }, _) => {
                 let mine =
@@ -374,6 +396,42 @@ impl Effects for LinuxEffects {
             && let Err(e) = w.kick()
         {
             tracing::error!(error = %e, "watchdog kick failed");
+        }
+    }
+
+    async fn peer_enclosure(&self, cut: bool) {
+        let Some(enclosure) = self.hard.enclosure.clone() else {
+            tracing::warn!(cut, "no enclosure fence configured: the peer's ports stay as they are");
+            return;
+        };
+        let peer = self.me().peer();
+        let t0 = WallInstant::now();
+        let r = tokio::task::spawn_blocking(move || {
+            if cut { enclosure.cut(peer) } else { enclosure.restore(peer) }?;
+            enclosure.is_cut(peer)
+        })
+        .await;
+        let ms = t0.elapsed().as_secs_f64() * 1e3;
+        match r {
+            Ok(Ok(now_cut)) if now_cut == cut => {
+                tracing::info!(%peer, cut, ms, "peer's enclosure ports {}", if cut { "cut" } else { "given back" });
+            }
+            Ok(Ok(now_cut)) => tracing::error!(%peer, cut, now_cut, "enclosure readback disagrees"),
+            Ok(Err(e)) => tracing::error!(%peer, cut, error = %e, "enclosure fence failed"),
+            Err(e) => tracing::error!(%peer, cut, error = %e, "enclosure fence task failed"),
+        }
+    }
+
+    async fn reset_peer(&self) {
+        let Some(reset) = self.hard.peer_reset.clone() else {
+            tracing::warn!("no peer reset configured: the peer host is not reset");
+            return;
+        };
+        let peer = self.me().peer();
+        match tokio::task::spawn_blocking(move || reset.reset(peer)).await {
+            Ok(Ok(())) => tracing::info!(%peer, "peer host reset"),
+            Ok(Err(e)) => tracing::error!(%peer, error = %e, "peer reset failed"),
+            Err(e) => tracing::error!(%peer, error = %e, "peer reset task failed"),
         }
     }
 

@@ -42,6 +42,11 @@ pub trait Effects: Send + Sync + 'static {
     fn stop_io(&self);
     /// Kick the hardware watchdog.
     fn kick_watchdog(&self);
+    /// Cut (`true`) or give back (`false`) the peer's enclosure ports, when this host
+    /// drives the enclosure fence itself.
+    fn peer_enclosure(&self, cut: bool) -> impl Future<Output = ()> + Send;
+    /// Pulse the peer host's reset line.
+    fn reset_peer(&self) -> impl Future<Output = ()> + Send;
     /// Reboot now (the pools may still be imported).
     fn reboot(&self);
 }
@@ -236,6 +241,14 @@ fn dispatch<E: Effects>(effects: &Arc<E>, node: &NodeSender, a: Action) {
                 complete(&n, Completion::ReservationChecked { epoch, held });
             });
         }
-        Action::CutPeerEnclosure | Action::RestorePeerEnclosure | Action::ResetPeerHost => {}
+        Action::CutPeerEnclosure => {
+            tokio::spawn(async move { fx.peer_enclosure(true).await });
+        }
+        Action::RestorePeerEnclosure => {
+            tokio::spawn(async move { fx.peer_enclosure(false).await });
+        }
+        Action::ResetPeerHost => {
+            tokio::spawn(async move { fx.reset_peer().await });
+        }
     }
 }

@@ -9,14 +9,19 @@ use failover_core::wire::{Digest, GroupState};
 use tokio::sync::mpsc::unbounded_channel;
 
 use crate::api::server;
-use crate::backend::{DiskOwnership, NoWatchdog, SimDiskSet, SimPeerReset, SimWatchdog, Watchdog};
-use crate::config::{self, Config, DiskBackend, PeerResetBackend, VipBackend, WatchdogBackend};
+use crate::backend::{
+    DeviceWatchdog, DiskOwnership, EnclosureFence, GpioEnclosure, GpioPeerReset, I2cEnclosure, NoWatchdog,
+    PeerReset, SimDiskSet, SimEnclosure, SimPeerReset, SimWatchdog, StatusLed, Watchdog,
+};
+use crate::config::{
+    self, Config, DiskBackend, EnclosureBackend, LedBackend, PeerResetBackend, VipBackend, WatchdogBackend,
+};
 use crate::state;
 use crate::transport::serial::SerialLink;
 use crate::transport::udp::UdpLink;
 
 use super::control::ServiceControl;
-use super::effects::LinuxEffects;
+use super::effects::{HostHardware, LinuxEffects};
 use super::escrow::KeyVault;
 use super::executor::{self, Effects, EventLog};
 use super::heartbeat::{Clock, Heartbeat, NodeSender, RtOptions, ToNode};
@@ -70,26 +75,105 @@ fn open_disks(c: &Config) -> Result<OpenedDisks, StartError> {
             let set = Arc::new(set);
             Ok((set.clone(), Some(set)))
         }
-        DiskBackend::Scsi { .. } => {
-            Err(backend_err("backends.disk", "kind \"scsi\" (SG_IO) is not built into this version yet"))
+        DiskBackend::Scsi { devices, preempt } => {
+            let set = crate::backend::ScsiDiskSet::open(devices, *preempt, c.local.controller)
+                .map_err(|e| backend_err("backends.disk", e))?;
+            Ok((Arc::new(set), None))
         }
     }
 }
 
-fn open_watchdog(c: &Config) -> Result<Box<dyn Watchdog>, StartError> {
+/// The configured watchdog, and whether one is armed. A device that cannot be opened
+/// (missing, busy) does not stop the service: it runs without one and reports
+/// WATCHDOG_UNAVAILABLE, so it never takes over unguarded, and the error is logged.
+fn open_watchdog(c: &Config) -> Result<(Box<dyn Watchdog>, bool), StartError> {
     match &c.local.backends.watchdog {
-        WatchdogBackend::None => Ok(Box::new(NoWatchdog)),
-        WatchdogBackend::Sim { path, timeout } => {
-            Ok(Box::new(SimWatchdog::start(path, *timeout).map_err(|e| backend_err("backends.watchdog", e))?))
+        WatchdogBackend::None => Ok((Box::new(NoWatchdog), false)),
+        WatchdogBackend::Sim { path, timeout } => Ok((
+            Box::new(SimWatchdog::start(path, *timeout).map_err(|e| backend_err("backends.watchdog", e))?),
+            true,
+        )),
+        WatchdogBackend::Device { path, timeout_s } => match DeviceWatchdog::open(path, *timeout_s) {
+            Ok(w) => Ok((Box::new(w), true)),
+            Err(e) => {
+                tracing::error!(
+                    key = "backends.watchdog", error = %e,
+                    "no hardware watchdog: failover stays unavailable (WATCHDOG_UNAVAILABLE) until it can be opened"
+                );
+                Ok((Box::new(NoWatchdog), false))
+            }
+        },
+    }
+}
+
+/// Open the configured enclosure fence (`None` without one).
+///
+/// The simulated enclosure is the simulated JBOD's own when the disks are simulated
+/// too (`<disk.path>/enclosure/`, which every simulated disk command consults, so a cut
+/// really takes the port's disks away); its `path` is used only with real disks.
+pub fn open_enclosure(c: &Config) -> Result<Option<Arc<dyn EnclosureFence>>, StartError> {
+    const K: &str = "backends.enclosure";
+    let fence: Arc<dyn EnclosureFence> = match &c.local.backends.enclosure {
+        EnclosureBackend::None => return Ok(None),
+        EnclosureBackend::Sim { path } => {
+            let jbod = match &c.local.backends.disk {
+                DiskBackend::Sim { path: disks, .. } => {
+                    if disks != path {
+                        tracing::info!(
+                            jbod = %disks.display(),
+                            "simulated enclosure: the simulated JBOD's own ({K}.path is used with real disks only)"
+                        );
+                    }
+                    disks
+                }
+                DiskBackend::Scsi { .. } => path,
+            };
+            Arc::new(SimEnclosure::open(jbod).map_err(|e| backend_err(K, e))?)
         }
-        WatchdogBackend::Device { .. } => {
-            Err(backend_err("backends.watchdog", "kind \"device\" is not built into this version yet"))
+        EnclosureBackend::I2c { bus, address } => {
+            Arc::new(I2cEnclosure::open(bus, *address).map_err(|e| backend_err(K, e))?)
         }
+        EnclosureBackend::Gpio { chip, fence_a, fence_b, active_low } => {
+            Arc::new(GpioEnclosure::open(chip, fence_a, fence_b, *active_low).map_err(|e| backend_err(K, e))?)
+        }
+    };
+    Ok(Some(fence))
+}
+
+/// Open the configured peer reset (`None` without one). The simulated one needs the
+/// peer's pid file, which the peer writes at its start.
+pub fn open_peer_reset(c: &Config) -> Result<Option<Arc<dyn PeerReset>>, StartError> {
+    const K: &str = "backends.peer_reset";
+    let reset: Arc<dyn PeerReset> = match &c.local.backends.peer_reset {
+        PeerResetBackend::None => return Ok(None),
+        PeerResetBackend::Sim { path } => Arc::new(SimPeerReset::new(path)),
+        PeerResetBackend::Gpio { chip, line, pulse, active_low } => {
+            let peer = c.local.controller.peer();
+            Arc::new(
+                GpioPeerReset::open(chip, line, *active_low, peer, *pulse).map_err(|e| backend_err(K, e))?,
+            )
+        }
+    };
+    Ok(Some(reset))
+}
+
+/// Open the configured status LED (`None` without one); it starts off.
+pub fn open_led(c: &Config) -> Result<Option<Arc<StatusLed>>, StartError> {
+    match &c.local.backends.led {
+        LedBackend::None => Ok(None),
+        LedBackend::Gpio { chip, line, active_low } => Ok(Some(Arc::new(
+            StatusLed::open(chip, line, *active_low).map_err(|e| backend_err("backends.led", e))?,
+        ))),
     }
 }
 
 /// Local health as the platform sees it now.
-pub fn local_health(c: &Config, disks: &dyn DiskOwnership, pools_imported: u16) -> LocalHealth {
+pub fn local_health(
+    c: &Config,
+    disks: &dyn DiskOwnership,
+    pools_imported: u16,
+    watchdog_armed: bool,
+) -> LocalHealth {
     let sim_net = matches!(c.local.backends.vips, VipBackend::Sim { .. });
     let carrier = |iface: &str| sim_net || crate::actions::vip::has_carrier(iface).unwrap_or(false);
     let mut groups: heapless::Vec<GroupState, { failover_core::wire::MAX_GROUPS }> = heapless::Vec::new();
@@ -111,7 +195,7 @@ pub fn local_health(c: &Config, disks: &dyn DiskOwnership, pools_imported: u16) 
         pools_total: u16::try_from(c.shared.pools.len()).unwrap_or(u16::MAX),
         pools_imported,
         fencing_available: serials.is_ok_and(|s| !s.is_empty()),
-        watchdog_available: !matches!(c.local.backends.watchdog, WatchdogBackend::None),
+        watchdog_available: watchdog_armed,
         heartbeat_carrier: c.local.link.interface.as_deref().is_none_or(|i| sim_net || carrier(i)),
         vip_count: u16::try_from(
             c.shared.interfaces.iter().map(|i| i.virtual_addresses.len()).sum::<usize>(),
@@ -163,13 +247,15 @@ pub async fn run(config_path: &Path) -> Result<(), StartError> {
         "failoverd starting"
     );
     let (disks, sim_disks) = open_disks(&c)?;
-    let watchdog = open_watchdog(&c)?;
+    let (watchdog, watchdog_armed) = open_watchdog(&c)?;
+    let hardware =
+        HostHardware { enclosure: open_enclosure(&c)?, peer_reset: open_peer_reset(&c)?, led: open_led(&c)? };
     if let PeerResetBackend::Sim { path } = &c.local.backends.peer_reset {
         SimPeerReset::write_pid_file(path, me).map_err(|e| backend_err("backends.peer_reset", e))?;
     }
     let clock = Clock::start();
     let mut node = HostNode::new(c.host_config(boot.boot_count, boot.epoch, boot.fenced_marker), clock.now());
-    node.handle_health(clock.now(), local_health(&c, disks.as_ref(), 0));
+    node.handle_health(clock.now(), local_health(&c, disks.as_ref(), 0, watchdog_armed));
     let udp = UdpLink::bind(c.local.link.local, c.local.link.peer, c.local.link.interface.as_deref())?;
     let serial = match &c.local.bmc {
         Some(b) => Some(SerialLink::open(&b.serial.to_string_lossy(), b.baud)?),
@@ -198,7 +284,7 @@ pub async fn run(config_path: &Path) -> Result<(), StartError> {
     tracing::info!(digest = %hex_digest(store.digest()), "shared configuration");
 
     let effects = Arc::new(
-        LinuxEffects::new(store.clone(), vault.clone(), boot, disks.clone(), sim_disks, watchdog)
+        LinuxEffects::new(store.clone(), vault.clone(), boot, disks.clone(), sim_disks, watchdog, hardware)
             .map_err(|e| backend_err("backends.vips", e))?,
     );
     // A previous incarnation killed before it could drop its VIPs (SIGKILL, OOM, a
@@ -227,7 +313,9 @@ pub async fn run(config_path: &Path) -> Result<(), StartError> {
                     r = changes.changed() => if r.is_err() { return },
                 }
                 let (c2, d2, n) = (store.get(), disks.clone(), fx.pools_imported());
-                let Ok(h) = tokio::task::spawn_blocking(move || local_health(&c2, d2.as_ref(), n)).await
+                let Ok(h) =
+                    tokio::task::spawn_blocking(move || local_health(&c2, d2.as_ref(), n, watchdog_armed))
+                        .await
                 else {
                     continue;
                 };

@@ -22,7 +22,6 @@ const VIP6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x77, 0, 0, 0, 0, 0x100);
 // Pure
 // ---------------------------------------------------------------------------------
 
-
 #[test]
 fn gratuitous_arp_frame_layout() {
     let mac = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];
