@@ -3,6 +3,7 @@
 use crate::bench::{self, BenchOpts};
 use crate::report::{CaseResult, Tally};
 use crate::suites::{model, netns, sim};
+use crate::vm;
 
 /// The suites this build knows, with one line each on what they cover.
 pub const SUITES: &[(&str, &str)] = &[
@@ -10,6 +11,12 @@ pub const SUITES: &[(&str, &str)] = &[
     ("sim", "seeded whole-system simulation with random faults (--seeds N, --seed S)"),
     ("netns", "two real failoverd in network namespaces: real VIPs, simulated disks (root)"),
 ];
+
+/// Suites that exist but are not (yet) part of `run all`.
+pub const EXTRA_SUITES: &[(&str, &str)] = &[(
+    "vm",
+    "Debian's kernel in QEMU, real drivers (LIO PR disks, watchdogs, i2c, gpio), real binaries (root; --scenario S)",
+)];
 
 /// The benchmarks (`hw-tests bench <name>`), not part of `run all`.
 pub const BENCHES: &[(&str, &str)] = &[(
@@ -51,9 +58,10 @@ fn run_suite(name: &str, args: &[String]) -> Result<Vec<CaseResult>, String> {
             Ok(sim::run(sim::SimOpts { seeds, seed }))
         }
         "netns" => Ok(netns::run()),
+        "vm" => Ok(vm::run(&vm::VmOpts { only: flag(args, "--scenario")?, smp: flag(args, "--smp")? })),
         other => Err(format!(
             "unknown suite `{other}`; known: all{}",
-            SUITES.iter().map(|(n, _)| format!(", {n}")).collect::<String>()
+            SUITES.iter().chain(EXTRA_SUITES).map(|(n, _)| format!(", {n}")).collect::<String>()
         )),
     }
 }
@@ -64,6 +72,9 @@ pub fn main(args: Vec<String>) -> i32 {
         Some("list") => {
             for (name, what) in SUITES {
                 println!("{name:10} {what}");
+            }
+            for (name, what) in EXTRA_SUITES {
+                println!("{name:10} {what} (not in `run all`)");
             }
             for (name, what) in BENCHES {
                 println!("bench {name:16} {what}");
@@ -91,6 +102,8 @@ pub fn main(args: Vec<String>) -> i32 {
             i32::from(tally.failed > 0)
         }
         Some("bench") => run_bench(&args[1..]),
+        // Run by the VM suite's /init inside the guest, not by hand.
+        Some("vm-guest") => vm::guest::main(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             2

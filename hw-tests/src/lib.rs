@@ -16,6 +16,9 @@
 //!   IPs on a bridged segment and simulated disks and watchdogs: takeover after a kill
 //!   or a hang, a cut link, a simultaneous start, failover disabled with a forced
 //!   takeover, giveback, and a refused interface edit.
+//! - `vm` (not in `run all` yet): Debian's own 6.1 kernel in QEMU with real drivers
+//!   (LIO dual-ported disks with persistent reservations, softdog + i6300esb, i2c-stub,
+//!   gpio-sim, veth between two namespaces), running this workspace's binaries inside.
 //!
 //! Benchmarks (not part of `run all`): `bench failover-netns` measures takeover
 //! latency on the namespace rig and counts false takeovers under full CPU load.
@@ -25,3 +28,4 @@ pub mod cli;
 pub mod report;
 pub mod stats;
 pub mod suites;
+pub mod vm;
