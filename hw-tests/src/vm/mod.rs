@@ -58,14 +58,56 @@ pub struct Scenario {
 }
 
 /// The scenarios, in the order they run.
-pub const SCENARIOS: &[Scenario] = &[Scenario {
-    name: "devices",
-    what: "the rig on real drivers: dual-ported LUNs with PR fencing, watchdogs, i2c-stub, gpio-sim, veth",
-    timeout: Duration::from_secs(240),
-    smp: 1,
-    watchdog_action: None,
-    guest: guest::devices::run,
-}];
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "devices",
+        what: "the rig on real drivers: dual-ported LUNs with PR fencing, watchdogs, i2c-stub, gpio-sim, veth",
+        timeout: Duration::from_secs(240),
+        smp: 1,
+        watchdog_action: None,
+        guest: guest::devices::run,
+    },
+    Scenario {
+        name: "takeover-fences",
+        what: "kill the active's service: the standby fences it on every disk (its host's writes conflict), I2C enclosure cut, softdog fires",
+        timeout: Duration::from_secs(240),
+        smp: 1,
+        watchdog_action: Some("debug"),
+        guest: guest::failover::takeover_fences,
+    },
+    Scenario {
+        name: "sigstop-active",
+        what: "freeze the active past the timeout: the standby takes over; resumed, the old active finds its key gone and its watchdog fires",
+        timeout: Duration::from_secs(240),
+        smp: 1,
+        watchdog_action: Some("debug"),
+        guest: guest::failover::sigstop_active,
+    },
+    Scenario {
+        name: "fence-lines",
+        what: "gpio fence lines and LEDs through takeover, rejoin and giveback both ways",
+        timeout: Duration::from_secs(240),
+        smp: 1,
+        watchdog_action: Some("debug"),
+        guest: guest::failover::fence_lines,
+    },
+    Scenario {
+        name: "path-removed",
+        what: "one disk path of the active deleted: reported, reservation kept, no self-fence",
+        timeout: Duration::from_secs(240),
+        smp: 1,
+        watchdog_action: Some("debug"),
+        guest: guest::failover::path_removed,
+    },
+    Scenario {
+        name: "fence-32",
+        what: "fencing 32 disks in parallel against one disk, through the backend and a real takeover",
+        timeout: Duration::from_secs(300),
+        smp: 2,
+        watchdog_action: Some("debug"),
+        guest: guest::failover::fence_32,
+    },
+];
 
 /// Options of `hw-tests run vm`.
 #[derive(Clone, Debug, Default)]

@@ -139,8 +139,8 @@ pub enum GpioError {
         /// Asserted was read.
         read: bool,
     },
-    /// A reset line asked to reset a controller it is not wired to.
-    #[error("gpio chip {chip:?} line {line:?} resets controller {wired}, not {target}")]
+    /// A reset or fence line asked to act on a controller it is not wired to.
+    #[error("gpio chip {chip:?} line {line:?} is wired to controller {wired}, not {target}")]
     WrongTarget {
         /// The chip as configured.
         chip: String,
@@ -341,40 +341,55 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The enclosure fence as two GPIO lines: asserting a controller's line cuts that
-/// controller's expander port.
+/// The enclosure fence as one GPIO line wired to the expander of the peer's port:
+/// asserting it cuts the peer. A host only ever fences its peer, and on hardware each
+/// controller has its own line to the other's port, so there is no line for our own.
 #[derive(Debug)]
 pub struct GpioEnclosure<P = CdevPin> {
-    a: Mutex<GpioLine<P>>,
-    b: Mutex<GpioLine<P>>,
+    line: Mutex<GpioLine<P>>,
+    peer: Controller,
 }
 
 impl GpioEnclosure {
-    /// Request the lines named `fence_a` and `fence_b` on `chip`, keeping their levels.
-    pub fn open(chip: &str, fence_a: &str, fence_b: &str, active_low: bool) -> Result<Self, BackendError> {
-        let a = GpioLine::open_output(chip, fence_a, active_low, Initial::Keep)?;
-        let b = GpioLine::open_output(chip, fence_b, active_low, Initial::Keep)?;
-        let this = Self::new(a, b);
-        tracing::info!(enclosure = %this.describe(), "enclosure fence lines");
+    /// Request the line named `peer_line` on `chip`, keeping its level (a restart never
+    /// cuts the peer, nor lifts a cut).
+    pub fn open(
+        chip: &str,
+        peer_line: &str,
+        peer: Controller,
+        active_low: bool,
+    ) -> Result<Self, BackendError> {
+        let line = GpioLine::open_output(chip, peer_line, active_low, Initial::Keep)?;
+        let this = Self::new(line, peer);
+        tracing::info!(enclosure = %this.describe(), "enclosure fence line");
         Ok(this)
     }
 }
 
 impl<P: OutputPin<Error = CdevPinError> + InputPin> GpioEnclosure<P> {
-    /// The fence over line `a` (cuts A's port) and line `b` (cuts B's).
-    pub fn new(a: GpioLine<P>, b: GpioLine<P>) -> Self {
-        Self { a: Mutex::new(a), b: Mutex::new(b) }
+    /// The fence over `line`, which cuts `peer`'s port.
+    pub fn new(line: GpioLine<P>, peer: Controller) -> Self {
+        Self { line: Mutex::new(line), peer }
     }
 
     /// For logs and status.
     pub fn describe(&self) -> String {
-        format!("enclosure fence lines A {}, B {}", lock(&self.a).describe(), lock(&self.b).describe())
+        format!("enclosure fence line {} (cuts controller {})", lock(&self.line).describe(), self.peer)
     }
 
-    fn line(&self, c: Controller) -> &Mutex<GpioLine<P>> {
-        match c {
-            Controller::A => &self.a,
-            Controller::B => &self.b,
+    /// The line, if it is wired to `target`'s port.
+    fn line(&self, target: Controller) -> Result<std::sync::MutexGuard<'_, GpioLine<P>>, BackendError> {
+        let line = lock(&self.line);
+        if target == self.peer {
+            Ok(line)
+        } else {
+            Err(GpioError::WrongTarget {
+                chip: line.chip.clone(),
+                line: line.line.clone(),
+                wired: self.peer,
+                target,
+            }
+            .into())
         }
     }
 }
@@ -383,22 +398,22 @@ impl<P> EnclosureFence for GpioEnclosure<P>
 where
     P: OutputPin<Error = CdevPinError> + InputPin + Send + 'static,
 {
-    /// Assert `target`'s line (read back). The expander drops the port's link at once,
-    /// so none of `target`'s commands is in flight afterwards.
+    /// Assert the line (read back). The expander drops the port's link at once, so
+    /// none of `target`'s commands is in flight afterwards.
     fn cut(&self, target: Controller) -> Result<(), BackendError> {
-        lock(self.line(target)).set(true)?;
+        self.line(target)?.set(true)?;
         tracing::info!(%target, "expander port cut (gpio)");
         Ok(())
     }
 
     fn restore(&self, target: Controller) -> Result<(), BackendError> {
-        lock(self.line(target)).set(false)?;
+        self.line(target)?.set(false)?;
         tracing::info!(%target, "expander port restored (gpio)");
         Ok(())
     }
 
     fn is_cut(&self, target: Controller) -> Result<bool, BackendError> {
-        Ok(lock(self.line(target)).is_asserted()?)
+        Ok(self.line(target)?.is_asserted()?)
     }
 }
 
@@ -647,30 +662,30 @@ mod tests {
     }
 
     #[test]
-    fn the_enclosure_cuts_each_port_on_its_own_line() {
-        let (pa, pb) = (FakePin::default(), FakePin::default());
-        let enc = GpioEnclosure::new(line(&pa, "fence-a", false), line(&pb, "fence-b", false));
+    fn the_enclosure_cuts_the_peer_on_its_line_and_nobody_else() {
+        let pb = FakePin::default();
+        let enc = GpioEnclosure::new(line(&pb, "fence-b", false), B);
         enc.cut(B).unwrap();
-        assert!(enc.is_cut(B).unwrap() && !enc.is_cut(A).unwrap());
-        assert!(pb.high.load(SeqCst) && !pa.high.load(SeqCst));
+        assert!(enc.is_cut(B).unwrap() && pb.high.load(SeqCst));
         enc.restore(B).unwrap();
-        assert!(!enc.is_cut(B).unwrap());
-        assert_eq!(enc.describe(), "enclosure fence lines A gpiochip0:fence-a, B gpiochip0:fence-b");
+        assert!(!enc.is_cut(B).unwrap() && !pb.high.load(SeqCst));
+        assert_eq!(enc.describe(), "enclosure fence line gpiochip0:fence-b (cuts controller B)");
+        let e = enc.cut(A).unwrap_err();
+        assert_eq!(e.to_string(), "gpio chip \"gpiochip0\" line \"fence-b\" is wired to controller B, not A");
+        assert!(!pb.high.load(SeqCst), "a refused cut touches nothing");
     }
 
     #[test]
     fn a_line_that_does_not_follow_is_an_error() {
         let stuck = FakePin { stuck: true, ..FakePin::default() };
-        let enc =
-            GpioEnclosure::new(line(&stuck, "fence-a", false), line(&FakePin::default(), "fence-b", false));
+        let enc = GpioEnclosure::new(line(&stuck, "fence-a", false), A);
         let e = enc.cut(A).unwrap_err();
         assert_eq!(
             e.to_string(),
             "gpio chip \"gpiochip0\" line \"fence-a\": set asserted, reads back deasserted"
         );
         let broken = FakePin { broken: true, ..FakePin::default() };
-        let enc =
-            GpioEnclosure::new(line(&FakePin::default(), "fence-a", false), line(&broken, "fence-b", false));
+        let enc = GpioEnclosure::new(line(&broken, "fence-b", false), B);
         let e = enc.is_cut(B).unwrap_err();
         assert!(e.to_string().starts_with("gpio chip \"gpiochip0\" line \"fence-b\": read: "), "{e}");
         assert!(matches!(enc.cut(B), Err(BackendError::Gpio(GpioError::Pin { what: "set", .. }))));
@@ -687,7 +702,7 @@ mod tests {
         assert!(pin.high.load(SeqCst));
         assert_eq!(pin.writes.load(SeqCst), 2);
         let e = reset.reset(A).unwrap_err();
-        assert_eq!(e.to_string(), "gpio chip \"gpiochip0\" line \"reset-b\" resets controller B, not A");
+        assert_eq!(e.to_string(), "gpio chip \"gpiochip0\" line \"reset-b\" is wired to controller B, not A");
         assert_eq!(pin.writes.load(SeqCst), 2);
         assert_eq!(
             reset.describe(),

@@ -89,8 +89,7 @@ enum EnclosureOut {
     },
     Gpio {
         chip: String,
-        fence_a: String,
-        fence_b: String,
+        peer_line: String,
         #[serde(skip_serializing_if = "is_false")]
         active_low: bool,
     },
@@ -237,10 +236,9 @@ pub(crate) fn config_toml(c: &Config) -> String {
                 EnclosureBackend::I2c { bus, address } => {
                     EnclosureOut::I2c { bus: path(bus), address: *address }
                 }
-                EnclosureBackend::Gpio { chip, fence_a, fence_b, active_low } => EnclosureOut::Gpio {
+                EnclosureBackend::Gpio { chip, peer_line, active_low } => EnclosureOut::Gpio {
                     chip: chip.clone(),
-                    fence_a: fence_a.clone(),
-                    fence_b: fence_b.clone(),
+                    peer_line: peer_line.clone(),
                     active_low: *active_low,
                 },
             },

@@ -72,7 +72,7 @@
 //! # watchdog = { kind = "device", path = "/dev/watchdog0", timeout_s = 10 }
 //! enclosure = { kind = "none" }
 //! # enclosure = { kind = "sim", path = "..." } | { kind = "i2c", bus = "/dev/i2c-0", address = 0x1c }
-//! # enclosure = { kind = "gpio", chip = "gpiochip0", fence_a = "fence-a", fence_b = "fence-b" }
+//! # enclosure = { kind = "gpio", chip = "gpiochip0", peer_line = "fence-b" }   # cuts the peer's port
 //! peer_reset = { kind = "none" }
 //! # peer_reset = { kind = "sim", path = "..." }
 //! # peer_reset = { kind = "gpio", chip = "gpiochip0", line = "peer-reset", pulse_ms = 100 }

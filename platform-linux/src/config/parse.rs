@@ -793,20 +793,8 @@ fn enclosure(ctx: &mut Ctx, t: toml::Table) -> Option<EnclosureBackend> {
         "gpio" => {
             let r: RawGpioFence = ctx.de(K, rest)?;
             let chip = ctx.non_empty(&format!("{K}.chip"), &r.chip);
-            let fence_a = ctx.non_empty(&format!("{K}.fence_a"), &r.fence_a);
-            let fence_b = ctx.non_empty(&format!("{K}.fence_b"), &r.fence_b);
-            // One line cannot cut both controllers' ports: a copy-paste mistake.
-            if fence_a.is_some() && fence_a == fence_b {
-                let reason = Reason::Duplicate { value: r.fence_b.clone(), other: format!("{K}.fence_a") };
-                ctx.err(format!("{K}.fence_b"), reason);
-                return None;
-            }
-            Some(EnclosureBackend::Gpio {
-                chip: chip?,
-                fence_a: fence_a?,
-                fence_b: fence_b?,
-                active_low: r.active_low,
-            })
+            let peer_line = ctx.non_empty(&format!("{K}.peer_line"), &r.peer_line);
+            Some(EnclosureBackend::Gpio { chip: chip?, peer_line: peer_line?, active_low: r.active_low })
         }
         _ => unknown_kind(ctx, K, kind, "\"none\", \"sim\", \"i2c\", \"gpio\""),
     }

@@ -273,8 +273,7 @@ pub(crate) struct RawI2c {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawGpioFence {
     pub(crate) chip: String,
-    pub(crate) fence_a: String,
-    pub(crate) fence_b: String,
+    pub(crate) peer_line: String,
     #[serde(default)]
     pub(crate) active_low: bool,
 }

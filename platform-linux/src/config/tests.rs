@@ -811,8 +811,7 @@ fn rejects_bad_peer_reset_fields() {
     ));
 }
 
-const GPIO_FENCE: &str =
-    "enclosure = { kind = \"gpio\", chip = \"gpiochip0\", fence_a = \"fence-a\", fence_b = \"fence-b\" }";
+const GPIO_FENCE: &str = "enclosure = { kind = \"gpio\", chip = \"gpiochip0\", peer_line = \"fence-b\" }";
 
 #[test]
 fn gpio_backends_parse_with_their_defaults_and_round_trip() {
@@ -823,12 +822,7 @@ fn gpio_backends_parse_with_their_defaults_and_round_trip() {
     let b = &c.local.backends;
     assert_eq!(
         b.enclosure,
-        EnclosureBackend::Gpio {
-            chip: "gpiochip0".into(),
-            fence_a: "fence-a".into(),
-            fence_b: "fence-b".into(),
-            active_low: false
-        }
+        EnclosureBackend::Gpio { chip: "gpiochip0".into(), peer_line: "fence-b".into(), active_low: false }
     );
     assert_eq!(
         b.peer_reset,
@@ -847,7 +841,7 @@ fn gpio_backends_parse_with_their_defaults_and_round_trip() {
     // Active low and an explicit pulse survive too; no led means none.
     let text = edit(
         ENCLOSURE,
-        "enclosure = { kind = \"gpio\", chip = \"c\", fence_a = \"a\", fence_b = \"b\", active_low = true }",
+        "enclosure = { kind = \"gpio\", chip = \"c\", peer_line = \"b\", active_low = true }",
     )
     .replace(
         PEER_RESET,
@@ -863,29 +857,17 @@ fn gpio_backends_parse_with_their_defaults_and_round_trip() {
 #[test]
 fn rejects_bad_gpio_enclosure_fields() {
     let gpio = |fields: &str| edit(ENCLOSURE, &format!("enclosure = {{ kind = \"gpio\", {fields} }}"));
-    let e = rejected(&gpio("chip = \"\", fence_a = \"a\", fence_b = \"b\""), "backends.enclosure.chip");
+    let e = rejected(&gpio("chip = \"\", peer_line = \"b\""), "backends.enclosure.chip");
     assert!(matches!(reason(&e, "backends.enclosure.chip"), Reason::Empty));
-    rejected(&gpio("chip = \"c\", fence_a = \"\", fence_b = \"b\""), "backends.enclosure.fence_a");
-    rejected(&gpio("chip = \"c\", fence_a = \"a\", fence_b = \"\""), "backends.enclosure.fence_b");
-    let e = rejected(&gpio("chip = \"c\", fence_a = \"a\""), "backends.enclosure.fence_b");
-    assert!(matches!(reason(&e, "backends.enclosure.fence_b"), Reason::Missing));
+    let e = rejected(&gpio("chip = \"c\", peer_line = \"\""), "backends.enclosure.peer_line");
+    assert!(matches!(reason(&e, "backends.enclosure.peer_line"), Reason::Empty));
+    let e = rejected(&gpio("chip = \"c\""), "backends.enclosure.peer_line");
+    assert!(matches!(reason(&e, "backends.enclosure.peer_line"), Reason::Missing));
+    // The old two-line form names lines a host never drives: refused, by name.
+    let e = rejected(&gpio("chip = \"c\", peer_line = \"b\", fence_a = \"a\""), "backends.enclosure.fence_a");
+    assert!(matches!(reason(&e, "backends.enclosure.fence_a"), Reason::UnknownKey { .. }));
     let e = rejected(
-        &gpio("chip = \"c\", fence_a = \"fence\", fence_b = \"fence\""),
-        "backends.enclosure.fence_b",
-    );
-    assert!(
-        e.to_string().contains(
-            "test.toml: backends.enclosure.fence_b: fence is already used by backends.enclosure.fence_a"
-        ),
-        "{e}"
-    );
-    let e = rejected(
-        &gpio("chip = \"c\", fence_a = \"a\", fence_b = \"b\", line = \"x\""),
-        "backends.enclosure.line",
-    );
-    assert!(matches!(reason(&e, "backends.enclosure.line"), Reason::UnknownKey { .. }));
-    let e = rejected(
-        &gpio("chip = \"c\", fence_a = \"a\", fence_b = \"b\", active_low = \"yes\""),
+        &gpio("chip = \"c\", peer_line = \"b\", active_low = \"yes\""),
         "backends.enclosure.active_low",
     );
     assert!(matches!(reason(&e, "backends.enclosure.active_low"), Reason::WrongType { .. }));

@@ -197,15 +197,14 @@ pub enum EnclosureBackend {
         /// The 7-bit address, 0x03..=0x77.
         address: u8,
     },
-    /// One GPIO line per controller; asserting a controller's line cuts its ports.
+    /// A GPIO line wired to the expander of the peer's port: asserting it cuts the
+    /// peer. (A host only ever fences its peer; each controller has its own line.)
     Gpio {
         /// The chip: a path, a device name such as `gpiochip0`, or a chip label.
         chip: String,
-        /// The name of the line cutting controller A's ports.
-        fence_a: String,
-        /// The name of the line cutting controller B's ports.
-        fence_b: String,
-        /// The lines are asserted low.
+        /// The name of the line cutting the peer's ports.
+        peer_line: String,
+        /// The line is asserted low.
         active_low: bool,
     },
 }

@@ -133,9 +133,10 @@ pub fn open_enclosure(c: &Config) -> Result<Option<Arc<dyn EnclosureFence>>, Sta
         EnclosureBackend::I2c { bus, address } => {
             Arc::new(I2cEnclosure::open(bus, *address).map_err(|e| backend_err(K, e))?)
         }
-        EnclosureBackend::Gpio { chip, fence_a, fence_b, active_low } => {
-            Arc::new(GpioEnclosure::open(chip, fence_a, fence_b, *active_low).map_err(|e| backend_err(K, e))?)
-        }
+        EnclosureBackend::Gpio { chip, peer_line, active_low } => Arc::new(
+            GpioEnclosure::open(chip, peer_line, c.local.controller.peer(), *active_low)
+                .map_err(|e| backend_err(K, e))?,
+        ),
     };
     Ok(Some(fence))
 }
@@ -164,6 +165,27 @@ pub fn open_led(c: &Config) -> Result<Option<Arc<StatusLed>>, StartError> {
         LedBackend::Gpio { chip, line, active_low } => Ok(Some(Arc::new(
             StatusLed::open(chip, line, *active_low).map_err(|e| backend_err("backends.led", e))?,
         ))),
+    }
+}
+
+/// The armed watchdog while the service starts: magic-closed if the start fails
+/// before the effects take it over.
+struct DisarmOnFailedStart(Option<Box<dyn Watchdog>>);
+
+impl DisarmOnFailedStart {
+    fn take(&mut self) -> Box<dyn Watchdog> {
+        self.0.take().unwrap_or_else(|| Box::new(NoWatchdog))
+    }
+}
+
+impl Drop for DisarmOnFailedStart {
+    fn drop(&mut self) {
+        if let Some(mut w) = self.0.take() {
+            match w.stop() {
+                Ok(()) => tracing::warn!(watchdog = %w.describe(), "start failed: watchdog disarmed"),
+                Err(e) => tracing::error!(error = %e, "start failed and the watchdog could not be disarmed"),
+            }
+        }
     }
 }
 
@@ -247,12 +269,15 @@ pub async fn run(config_path: &Path) -> Result<(), StartError> {
         "failoverd starting"
     );
     let (disks, sim_disks) = open_disks(&c)?;
-    let (watchdog, watchdog_armed) = open_watchdog(&c)?;
     let hardware =
         HostHardware { enclosure: open_enclosure(&c)?, peer_reset: open_peer_reset(&c)?, led: open_led(&c)? };
     if let PeerResetBackend::Sim { path } = &c.local.backends.peer_reset {
         SimPeerReset::write_pid_file(path, me).map_err(|e| backend_err("backends.peer_reset", e))?;
     }
+    // Armed last, and disarmed again if anything below fails: a service that never
+    // started must not reset its host a timeout later.
+    let (watchdog, watchdog_armed) = open_watchdog(&c)?;
+    let mut watchdog = DisarmOnFailedStart(Some(watchdog));
     let clock = Clock::start();
     let mut node = HostNode::new(c.host_config(boot.boot_count, boot.epoch, boot.fenced_marker), clock.now());
     node.handle_health(clock.now(), local_health(&c, disks.as_ref(), 0, watchdog_armed));
@@ -284,7 +309,7 @@ pub async fn run(config_path: &Path) -> Result<(), StartError> {
     tracing::info!(digest = %hex_digest(store.digest()), "shared configuration");
 
     let effects = Arc::new(
-        LinuxEffects::new(store.clone(), vault.clone(), boot, disks.clone(), sim_disks, watchdog, hardware)
+        LinuxEffects::new(store.clone(), vault.clone(), boot, disks.clone(), sim_disks, watchdog.take(), hardware)
             .map_err(|e| backend_err("backends.vips", e))?,
     );
     // A previous incarnation killed before it could drop its VIPs (SIGKILL, OOM, a

@@ -69,9 +69,11 @@ pub fn wwn(c: Controller, disk: Option<usize>) -> String {
     format!("naa.5001405{low:09x}")
 }
 
-/// The unit serial of disk `i`.
+/// The unit serial of disk `i`. LIO derives the NAA designator (VPD 0x83) from the
+/// serial's hex digits only (`hwtest-disk2` and `hwtest-disk20` both gave
+/// `naa.6001405ed1...`): every character here is a hex digit, distinct per disk.
 pub fn serial(i: usize) -> String {
-    format!("hwtest-disk{i}")
+    format!("d15c{i:08x}")
 }
 
 /// `host:channel:target` from a tcm_loop port's `address` attribute (`2:0:1`).

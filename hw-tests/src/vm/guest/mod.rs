@@ -7,7 +7,9 @@
 //! it could not run. It refuses to run anywhere but in the hw-tests VM: the rig loads
 //! modules and rewires devices.
 
+pub mod controllers;
 pub mod devices;
+pub mod failover;
 pub mod gpio;
 pub mod i2c;
 pub mod kmsg;
