@@ -309,8 +309,16 @@ pub async fn run(config_path: &Path) -> Result<(), StartError> {
     tracing::info!(digest = %hex_digest(store.digest()), "shared configuration");
 
     let effects = Arc::new(
-        LinuxEffects::new(store.clone(), vault.clone(), boot, disks.clone(), sim_disks, watchdog.take(), hardware)
-            .map_err(|e| backend_err("backends.vips", e))?,
+        LinuxEffects::new(
+            store.clone(),
+            vault.clone(),
+            boot,
+            disks.clone(),
+            sim_disks,
+            watchdog.take(),
+            hardware,
+        )
+        .map_err(|e| backend_err("backends.vips", e))?,
     );
     // A previous incarnation killed before it could drop its VIPs (SIGKILL, OOM, a
     // watchdog kill) leaves them on the interfaces, and two hosts would answer for
