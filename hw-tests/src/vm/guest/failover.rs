@@ -25,8 +25,9 @@ use std::time::{Duration, Instant};
 use failover_core::enclosure::{Register, port_bit};
 use failover_core::node::ReservationKey;
 use failover_core::wire::Controller::{self, A, B};
+use failover_linux::backend::gpio::GpioPeerReset;
 use failover_linux::backend::scsi::{ScsiDevice, ScsiDiskSet};
-use failover_linux::backend::{BackendError, DiskOwnership};
+use failover_linux::backend::{BackendError, DiskOwnership, PeerReset};
 use failover_linux::config::PreemptMode;
 use nix::sys::signal::Signal;
 
@@ -411,7 +412,29 @@ pub fn fence_lines(ctx: &Ctx) -> Result<String, String> {
             expect(&rig, &format!("fence-a=0 fence-b=0 {}", leds(B)), "giveback A -> B")?;
         }
     }
+    // The reset line (pulsed on a BMC's report that the peer host hung; no BMC here):
+    // the backend's pulse, as the peer's reset input would see it.
+    p.kill(A);
+    p.kill(B);
+    steps.push(reset_pulse(&rig)?);
     Ok(steps.join("; "))
+}
+
+/// `GpioPeerReset` on `reset-b`: the line goes high for the pulse, then low again.
+fn reset_pulse(rig: &Rig) -> Result<String, String> {
+    let chip = rig.gpio.cdev().to_string_lossy().into_owned();
+    let reset = GpioPeerReset::open(&chip, "reset-b", false, B, Duration::from_millis(400))
+        .map_err(|e| format!("reset line: {e}"))?;
+    ensure(rig.gpio.value("reset-b")? == 0, || "reset-b is asserted before any reset".to_owned())?;
+    let t0 = Instant::now();
+    let pulse = std::thread::spawn(move || reset.reset(B).map_err(|e| e.to_string()));
+    rig.gpio.wait_value("reset-b", 1, Duration::from_millis(400))?;
+    let high_at = t0.elapsed();
+    rig.gpio.wait_value("reset-b", 0, Duration::from_secs(2))?;
+    let low_at = t0.elapsed();
+    pulse.join().map_err(|_| "the reset thread panicked".to_owned())??;
+    ensure(low_at >= Duration::from_millis(350), || format!("reset pulse ended after {}", ms(low_at)))?;
+    Ok(format!("reset-b pulsed high at {} for ~{}", ms(high_at), ms(low_at - high_at)))
 }
 
 fn leds(active: Controller) -> String {
