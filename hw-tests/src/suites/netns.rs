@@ -472,11 +472,19 @@ fn restart_after_kill(p: &mut Pair) -> Result<String, String> {
     p.kill(A)?;
     took_over(p, B, e + 1, "peer_silent")?;
     p.wait_disks_held(B, e + 1)?;
+    // No BMC in this rig: B itself cut the lost A's enclosure ports behind its fence.
+    ensure(p.enclosure_cut(A)?, || {
+        "B took over from a dead A but left A's enclosure ports connected".into()
+    })?;
     let stale = p.rig.has_vip(A)?;
     p.start(A)?;
     let (active, epoch) = p.settled()?;
     ensure(active == B && epoch == e + 1, || {
         format!("after A's restart {active} is active at epoch {epoch}")
+    })?;
+    // Back as a healthy standby, A gets its ports back (it could take over again).
+    p.wait_for(Duration::from_secs(3), "B to give A's enclosure ports back", |p| {
+        Ok((!p.enclosure_cut(A)?).then_some(()))
     })?;
     if let Err(wait) = vip_gone(p, A) {
         let macs = p.rig.arp_probe(Duration::from_millis(20)).unwrap_or_default();
@@ -490,5 +498,7 @@ fn restart_after_kill(p: &mut Pair) -> Result<String, String> {
     }
     let serving = p.expect_serving(B, true)?;
     let n = p.audit_logs()?;
-    Ok(format!("A back as BACKUP, B still MASTER at epoch {epoch}; {serving}; {n} log entries ok"))
+    Ok(format!(
+        "A's ports cut by B, A back as BACKUP and its ports given back, B still MASTER at epoch {epoch}; {serving}; {n} log entries ok"
+    ))
 }

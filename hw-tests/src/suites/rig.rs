@@ -983,9 +983,26 @@ impl Pair {
     }
 
     fn disks(&self) -> Result<SimDiskSet, String> {
-        // Port A only reads: READ RESERVATION and reads are allowed to every port.
-        SimDiskSet::open(self.dir.path().join("disks"), DISKS, Controller::A)
-            .map_err(|e| format!("disks: {e}"))
+        // The audit only reads (READ RESERVATION and reads are allowed to every port),
+        // through a port the enclosure has not cut: a host without a BMC cuts its lost
+        // peer's ports after a takeover.
+        let open =
+            |c| SimDiskSet::open(self.dir.path().join("disks"), DISKS, c).map_err(|e| format!("disks: {e}"));
+        let a = open(Controller::A)?;
+        if failover_linux::backend::EnclosureFence::is_cut(a.enclosure(), Controller::A)
+            .map_err(|e| format!("enclosure: {e}"))?
+        {
+            open(Controller::B)
+        } else {
+            Ok(a)
+        }
+    }
+
+    /// Whether the simulated enclosure has `c`'s ports cut.
+    pub fn enclosure_cut(&self, c: Controller) -> Result<bool, String> {
+        let d = self.disks()?;
+        failover_linux::backend::EnclosureFence::is_cut(d.enclosure(), c)
+            .map_err(|e| format!("enclosure: {e}"))
     }
 
     /// Who holds the reservation on each disk.

@@ -9,8 +9,9 @@
 #   HWTEST_9P_CACHE  the 9p cache mode for the host's root (read-only, so `loose`)
 #
 # Stage 1 (in the initramfs): load the 9p modules, mount the host's / read-only over
-# 9p on /host, with tmpfs on /tmp, /var/tmp and /run, the guest's own proc, sys, dev
-# and configfs, and the output share mounted on the same path it has on the host.
+# 9p on /host, with tmpfs on /tmp, /var/tmp and /run (the cargo target directory bound
+# back if they hide it), the guest's own proc, sys, dev and configfs, and the output
+# share mounted on the same path it has on the host.
 # Then PID 1 itself chroots into /host (`exec chroot`), running this script again as
 # stage 2. It must be PID 1: kernel threads share PID 1's root (CLONE_FS), and LIO
 # writes its persistent-reservation files and the kernel runs /sbin/modprobe from
@@ -71,13 +72,21 @@ mount -t 9p -o "$opts,ro,cache=${HWTEST_9P_CACHE:-loose}" hostroot /host ||
 	fail 102 "mounting the host's / (9p tag hostroot) on /host failed"
 [ -n "$HWTEST_OUT" ] && [ -d "/host$HWTEST_OUT" ] ||
 	fail 103 "the output directory HWTEST_OUT='$HWTEST_OUT' is not a directory of the host"
-mount -t 9p -o "$opts" out "/host$HWTEST_OUT" ||
-	fail 103 "mounting the output share (9p tag out) on $HWTEST_OUT failed"
+# A second view of the host's / without the mounts below, to bring back the cargo
+# target directory should one of the tmpfs mounts hide it (a checkout under /tmp).
+mkdir -p /ro && mount --bind /host /ro || fail 104 "binding the host's / on /ro failed"
+target=$(dirname "$(dirname "$HWTEST_EXE")")
 
 for d in tmp var/tmp run; do
 	mount -t tmpfs -o mode=1777 tmpfs "/host/$d" || fail 104 "mounting a tmpfs on /$d failed"
 done
 chmod 755 /host/run
+if [ ! -d "/host$target" ]; then
+	mkdir -p "/host$target" && mount --bind "/ro$target" "/host$target" ||
+		fail 104 "bringing back the target directory $target over the tmpfs failed"
+fi
+mount -t 9p -o "$opts" out "/host$HWTEST_OUT" ||
+	fail 103 "mounting the output share (9p tag out) on $HWTEST_OUT failed"
 mount -t proc proc /host/proc || fail 104 "mounting proc in the chroot failed"
 mount -t sysfs sysfs /host/sys || fail 104 "mounting sysfs in the chroot failed"
 mount -t devtmpfs devtmpfs /host/dev || fail 104 "mounting devtmpfs in the chroot failed"
