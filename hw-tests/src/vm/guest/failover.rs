@@ -26,7 +26,9 @@ use failover_core::enclosure::{Register, port_bit};
 use failover_core::node::ReservationKey;
 use failover_core::wire::Controller::{self, A, B};
 use failover_linux::backend::gpio::GpioPeerReset;
-use failover_linux::backend::scsi::{ScsiDevice, ScsiDiskSet};
+use failover_linux::backend::scsi::sg_io::SgIo;
+use failover_linux::backend::scsi::transport::{Completion, Data};
+use failover_linux::backend::scsi::{ScsiDevice, ScsiDiskSet, ScsiTransport, Timeouts};
 use failover_linux::backend::{BackendError, DiskOwnership, PeerReset};
 use failover_linux::config::PreemptMode;
 use nix::sys::signal::Signal;
@@ -545,6 +547,59 @@ fn time_serial_fences(rig: &Rig, disks: &[usize], rounds: u64, epoch0: u64) -> R
     Ok(median(times))
 }
 
+/// The real SG_IO path with a fixed service time added to every command: what a SAS
+/// disk behind an expander costs (milliseconds per command), which LIO on a tmpfs file
+/// does not. The PR semantics are the kernel's; only the clock is the disk's.
+#[derive(Debug)]
+struct DeviceLatency {
+    inner: SgIo,
+    latency: Duration,
+}
+
+impl ScsiTransport for DeviceLatency {
+    fn execute(&self, cdb: &[u8], data: Data<'_>, timeout: Duration) -> std::io::Result<Completion> {
+        std::thread::sleep(self.latency);
+        self.inner.execute(cdb, data, timeout)
+    }
+}
+
+/// A disk set over `disks` on `c`'s path whose commands each take `latency` more.
+fn slow_set(rig: &Rig, disks: &[usize], c: Controller, latency: Duration) -> Result<ScsiDiskSet, String> {
+    let deadline = Instant::now() + IO_TIMEOUT;
+    let devices = disks
+        .iter()
+        .map(|&i| {
+            let path = rig.disks[i].sg(c);
+            let t = DeviceLatency {
+                inner: SgIo::open(path).map_err(|e| format!("{}: {e}", path.display()))?,
+                latency,
+            };
+            ScsiDevice::with_transport(path, Box::new(t), IO_TIMEOUT, deadline)
+                .map_err(|e| format!("disk {i}: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    ScsiDiskSet::from_devices(devices, PreemptMode::Preempt, c, Timeouts::default())
+        .map_err(|e| format!("disk set for {c}: {e}"))
+}
+
+/// Median of alternating fences by A and B over `disks` with a device latency.
+fn time_slow_fences(rig: &Rig, disks: &[usize], latency: Duration, epoch0: u64) -> Result<Duration, String> {
+    let (a, b) = (slow_set(rig, disks, A, latency)?, slow_set(rig, disks, B, latency)?);
+    let mut times = Vec::new();
+    for r in 0..5u64 {
+        let (who, set) = if r % 2 == 0 { (A, &a) } else { (B, &b) };
+        let t = Instant::now();
+        let out = set
+            .fence_and_reserve(ReservationKey::new(who, epoch0 + r))
+            .map_err(|e| format!("fence by {who}: {e}"))?;
+        times.push(t.elapsed());
+        ensure(out.disks_done as usize == disks.len(), || {
+            format!("fence by {who} at epoch {}: {out:?}", epoch0 + r)
+        })?;
+    }
+    Ok(median(times))
+}
+
 /// `vm/fence-32`.
 pub fn fence_32(ctx: &Ctx) -> Result<String, String> {
     let rig = Rig::setup(ctx, &RigOptions { disks: 33, disk_mib: 1, ..RigOptions::default() })?;
@@ -567,20 +622,31 @@ pub fn fence_32(ctx: &Ctx) -> Result<String, String> {
     let b = p.wait_status(B, Duration::from_secs(20), "take over 32 disks", |s| s.status == "MASTER")?;
     let lf = b.last_failover.clone().ok_or("B is MASTER without a last failover")?;
     let fence = lf.fence_ms.unwrap_or(f64::NAN);
-    // Under TCG a PR command costs guest CPU, not device latency, so 32 disks cannot
-    // take one disk's time on 2 vCPUs; what must hold is that they run side by side:
-    // clearly faster than the same fences one after the other (1.4-1.7x seen on 2
-    // vCPUs, 2x at most).
-    ensure(speedup >= 1.2, || {
+    // Under TCG a PR command costs guest CPU, not device latency, so the figures above
+    // depend on how much CPU the VM gets (2 vCPUs: 1.4-1.7x faster than serial on an
+    // idle host, ~1x on a loaded one): reported, not judged. What is judged is the
+    // fence with a disk's service time per command, where parallel must win clearly.
+    let latency = Duration::from_millis(5);
+    let slow_one = time_slow_fences(&rig, &[0], latency, 200)?;
+    let slow_all = time_slow_fences(&rig, &many, latency, 200)?;
+    let slow_ratio = slow_all.as_secs_f64() / slow_one.as_secs_f64().max(1e-6);
+    ctx.step(&format!(
+        "with {latency:?} per command: 1 disk {slow_one:?}, 32 disks {slow_all:?} ({slow_ratio:.1}x)"
+    ));
+    ensure(slow_ratio < 4.0, || {
         format!(
-            "32 disks: {all:?} in parallel vs {serial:?} one after the other ({speedup:.2}x), \
-             {ratio:.1}x one disk's {one:?}: not parallel"
+            "with {latency:?} per command 32 disks took {slow_all:?}, {slow_ratio:.1}x one disk's {slow_one:?}: \
+             the disks are not fenced in parallel"
         )
     })?;
     Ok(format!(
-        "fence median over 9 alternating fences: 1 disk {:.1} ms; 32 disks {:.1} ms in parallel = {ratio:.1}x one disk's \
+        "with {} ms device time per command: 1 disk {:.1} ms, 32 disks {:.1} ms = {slow_ratio:.2}x one disk's; \
+         without (LIO on tmpfs, CPU-bound): 1 disk {:.1} ms; 32 disks {:.1} ms in parallel = {ratio:.1}x one disk's \
          (one after the other: {:.1} ms, so parallel is {speedup:.1}x faster; TCG, 2 vCPUs: PR commands cost guest CPU here, \
          not device latency); takeover of 32 disks by failoverd: fence {fence:.1} ms, total {:.1} ms",
+        latency.as_millis(),
+        slow_one.as_secs_f64() * 1e3,
+        slow_all.as_secs_f64() * 1e3,
         one.as_secs_f64() * 1e3,
         all.as_secs_f64() * 1e3,
         serial.as_secs_f64() * 1e3,
