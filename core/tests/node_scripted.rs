@@ -319,6 +319,29 @@ fn a_handover_does_not_cut_the_enclosure() {
 }
 
 #[test]
+fn a_reservation_check_that_ends_during_the_release_does_not_fence_the_giver() {
+    // Found in the vm suite: a check started while active came back "key gone" after
+    // the giveback had released the key itself, and the giver fenced itself, leaving
+    // nobody active. Slow checks and a fast release make that overlap likely.
+    for offset in 0..20u64 {
+        let mut cfg = SimConfig::realistic();
+        cfg.timings.check = ms(30);
+        cfg.timings.release = ms(1);
+        cfg.timings.export = ms(1);
+        cfg.reservation_check = ms(5);
+        let mut w = World::new(cfg, offset);
+        w.boot_all();
+        w.run_for(ms(500 + offset));
+        assert_pair(&w, A, B);
+        assert_eq!(w.admin(A, AdminCommand::Giveback), Ok(()));
+        w.run_for(ms(400));
+        assert_no_violation(&w);
+        assert_pair(&w, B, A);
+        assert_ne!(w.host(A).map(|n| n.state_name()), Some(StateName::Fenced), "offset {offset}");
+    }
+}
+
+#[test]
 fn giveback_is_refused_without_a_reachable_standby() {
     let mut w = settled();
     w.crash_host(B, None);

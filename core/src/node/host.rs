@@ -1052,6 +1052,12 @@ impl HostNode {
                 self.next_check = Some(now + self.cfg.reservation_check_interval);
                 self.set_state(now, State::Active { epoch });
             }
+            // Releasing: we are removing our key ourselves, so a check that was already
+            // running can only find it gone. That is the handover, not a fence.
+            (
+                State::Giveback { epoch, phase: GivebackPhase::Releasing, .. },
+                Completion::ReservationChecked { epoch: e, .. },
+            ) if e == epoch => {}
             (
                 State::Active { epoch } | State::Giveback { epoch, .. },
                 Completion::ReservationChecked { epoch: e, held },

@@ -734,6 +734,12 @@ impl World {
     }
 
     fn start_op(&mut self, node: NodeId, op: Op) {
+        // A release takes effect on the disk as soon as it reaches it; its completion
+        // comes later. Anything that reads the disk meanwhile (a reservation check
+        // still running) sees the key gone while the node is still releasing.
+        if let (NodeId::Host(c), Op::Release(_, key)) = (node, &op) {
+            self.disk.release(c, *key);
+        }
         let due = self.now + self.op_latency(&op);
         self.pending.push(Pending { node, op, due });
     }
@@ -930,10 +936,8 @@ impl World {
                         let fail = std::mem::take(&mut self.hosts[ci(c)].fail_export);
                         Completion::PoolsExported { epoch: e, ok: !fail }
                     }
-                    Op::Release(e, key) => {
-                        self.disk.release(c, key);
-                        Completion::DisksReleased { epoch: e }
-                    }
+                    // Applied when it started (see `start_op`).
+                    Op::Release(e, _) => Completion::DisksReleased { epoch: e },
                     Op::Check(e, key) => {
                         Completion::ReservationChecked { epoch: e, held: self.disk.holds(c, key) }
                     }
