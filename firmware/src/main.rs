@@ -1,56 +1,60 @@
-//! BMC firmware for the ASPEED AST1030 (Cortex-M4F), running `failover-core`.
+//! BMC firmware for the ASPEED AST1030 (Cortex-M4F), running `failover-core`'s BMC role.
 //!
-//! This first image proves the toolchain path end to end: it boots on the emulated
-//! SoC, prints a banner on the console UART, and emits one authenticated, COBS-framed
-//! BMC heartbeat built by the same core the host uses. The BMC role (paths B and L,
-//! fences, watchdog) is built on top of it.
+//! The BMC is the controller's independent witness and hard fence: it watches its own
+//! host over a UART (path L: the host heartbeats it, it relays what it knows of the
+//! peer), heartbeats the peer controller's BMC over another UART (path B), declares
+//! its host hung when the host's heartbeats stop, and executes the fences on the peer
+//! (enclosure port cut by GPIO line and I2C register, host reset pulse). Its hardware
+//! watchdog is kicked only while the main loop runs.
+//!
+//! # Layout
+//! - [`bsp`]: where things are on the board (addresses, UART roles, pins, I2C bus);
+//! - [`drivers`]: UART, watchdog, GPIO, I2C master, monotonic timer; small, polled,
+//!   embedded-hal 1.0 where a trait exists;
+//! - [`app`]: the main loop around the core's `BmcNode`;
+//! - [`link`]: one protocol path on a UART (COBS framing, counters);
+//! - [`fence`] and [`smbus`]: the peer's fences, the enclosure register protocol of
+//!   `failover_core::enclosure` over SMBus-style register access;
+//! - [`persist`]: boot counter, epoch and reset cause in RAM that survives a reset;
+//! - [`config`]: node identity, key and timings, baked in at build time;
+//! - [`console`], [`report`]: one-line text reports; [`panic`]: record and reset;
+//!   [`stack`]: the stack's high-water mark;
+//! - `debug` (feature `test-hooks`, test images only): debug frames on path L.
+//!
+//! # Guarantees
+//! No heap; every buffer is a fixed array. Bad input on any UART is counted and
+//! dropped (the core's decoders never panic). Nothing in the loop waits on a link.
+//!
+//! Build (from the workspace root; `FAILOVER_FW_CONFIG` picks the node's file):
+//! `cargo build -p failover-firmware --target thumbv7em-none-eabihf --profile firmware`.
 #![no_std]
 #![no_main]
 
+mod app;
 mod bsp;
-mod uart;
+mod config;
+mod console;
+#[cfg(feature = "test-hooks")]
+mod debug;
+mod drivers;
+mod fence;
+mod link;
+mod panic;
+mod persist;
+mod report;
+mod smbus;
+mod stack;
 
+use cortex_m::peripheral::SCB;
 use cortex_m_rt::entry;
-use failover_core::status::Status;
-use failover_core::wire::{
-    AGE_NEVER, BmcHeartbeat, Controller, Endpoint, HostLiveness, MAX_FRAME_LEN, MAX_STREAM_FRAME_LEN, MacKey,
-    Message, Sender, Station, encode_stream_frame,
-};
 
 #[entry]
 fn main() -> ! {
-    let console = uart::Uart16550::new(bsp::board::CONSOLE_UART_BASE);
-    console.write_all(b"failover-firmware ");
-    console.write_all(env!("CARGO_PKG_VERSION").as_bytes());
-    console.write_all(b" booted\r\n");
-
-    // Boot id 1: the reset-surviving boot counter comes with the BMC role.
-    let mut endpoint = Endpoint::new(MacKey::new([0; 32]), Sender::new(Controller::A, Station::Bmc), 1);
-    let hello = Message::BmcHeartbeat(BmcHeartbeat {
-        host: HostLiveness::Unknown,
-        host_age_ms: AGE_NEVER,
-        host_status: Status::Electing,
-        host_epoch: 0,
-        fencing_peer: false,
-    });
-    let mut frame = [0u8; MAX_FRAME_LEN];
-    let mut wire = [0u8; MAX_STREAM_FRAME_LEN];
-    // A BMC heartbeat is for the peer BMC (path B); the recipient is bound into its MAC.
-    let peer_bmc = Sender::new(Controller::B, Station::Bmc);
-    if let Ok(n) = endpoint.seal(&hello, peer_bmc, &mut frame)
-        && let Ok(m) = encode_stream_frame(&frame[..n], &mut wire)
-    {
-        console.write_all(&wire[..m]);
-    }
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-#[panic_handler]
-fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
-    // Stop here; the hardware watchdog (once armed) resets the SoC.
-    loop {
-        cortex_m::asm::wfi();
-    }
+    // Interrupts stay masked for good: they only wake `wfi` (see `app::idle`).
+    cortex_m::interrupt::disable();
+    let (Some(board), Some(core)) = (bsp::board::take(), cortex_m::Peripherals::take()) else {
+        // Unreachable: both are taken once, here.
+        SCB::sys_reset()
+    };
+    app::run(board, core.SYST)
 }

@@ -1,8 +1,9 @@
 //! Command line of the runner.
 
 use crate::bench::{self, BenchOpts};
+use crate::firmware;
 use crate::report::{CaseResult, Tally};
-use crate::suites::{model, netns, sim};
+use crate::suites::{model, netns, sim, ui};
 use crate::vm;
 
 /// The suites this build knows, with one line each on what they cover.
@@ -13,6 +14,14 @@ pub const SUITES: &[(&str, &str)] = &[
     (
         "vm",
         "Debian's kernel in QEMU, real drivers (LIO PR disks, watchdogs, i2c, gpio), real failoverd (root; --scenario S)",
+    ),
+    (
+        "ui",
+        "the web UI in headless Chromium (WebDriver) against two real failoverd: sign-in, status, CSRF, interface lock, takeover (root; screenshots in <target>/ui/)",
+    ),
+    (
+        "firmware",
+        "the BMC firmware on two emulated AST1030s (QEMU ast1030-evb): heartbeats, peer loss, host hang, fences, watchdog, bad frames (--scenario S)",
     ),
 ];
 
@@ -25,7 +34,7 @@ pub const BENCHES: &[(&str, &str)] = &[(
     "takeover latency on the netns rig, false takeovers under CPU stress (--n N, --stress-seconds S)",
 )];
 
-const USAGE: &str = "usage: hw-tests run <suite>|all [--seeds N] [--seed S] [--deviations K] [--horizon-factor F]\n       hw-tests bench failover-netns [--n N] [--stress-seconds S]\n       hw-tests list";
+const USAGE: &str = "usage: hw-tests run <suite>|all [--seeds N] [--seed S] [--deviations K] [--horizon-factor F]\n       hw-tests bench failover-netns [--n N] [--stress-seconds S]\n       hw-tests size\n       hw-tests list";
 
 fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>, String> {
     match args.iter().position(|a| a == name) {
@@ -60,6 +69,8 @@ fn run_suite(name: &str, args: &[String]) -> Result<Vec<CaseResult>, String> {
         }
         "netns" => Ok(netns::run()),
         "vm" => Ok(vm::run(&vm::VmOpts { only: flag(args, "--scenario")?, smp: flag(args, "--smp")? })),
+        "ui" => Ok(ui::run()),
+        "firmware" => Ok(firmware::run(&firmware::FirmwareOpts { only: flag(args, "--scenario")? })),
         other => Err(format!(
             "unknown suite `{other}`; known: all{}",
             SUITES.iter().chain(EXTRA_SUITES).map(|(n, _)| format!(", {n}")).collect::<String>()
@@ -103,6 +114,8 @@ pub fn main(args: Vec<String>) -> i32 {
             i32::from(tally.failed > 0)
         }
         Some("bench") => run_bench(&args[1..]),
+        // The BMC firmware's flash and static RAM, against its budgets.
+        Some("size") => firmware::size(),
         // Run by the VM suite's /init inside the guest, not by hand.
         Some("vm-guest") => vm::guest::main(&args[1..]),
         _ => {

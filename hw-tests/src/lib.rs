@@ -19,12 +19,17 @@
 //! - `vm` (not in `run all` yet): Debian's own 6.1 kernel in QEMU with real drivers
 //!   (LIO dual-ported disks with persistent reservations, softdog + i6300esb, i2c-stub,
 //!   gpio-sim, veth between two namespaces), running this workspace's binaries inside.
+//! - `firmware`: the BMC firmware on two emulated AST1030s (QEMU `ast1030-evb`) linked
+//!   by a UART, each with a test host on its host UART: authenticated heartbeats, peer
+//!   BMC loss, host hang, GPIO and I2C fences, the watchdog and reset causes, bad
+//!   frames. `hw-tests size` prints the firmware's flash and static RAM.
 //!
 //! Benchmarks (not part of `run all`): `bench failover-netns` measures takeover
 //! latency on the namespace rig and counts false takeovers under full CPU load.
 
 pub mod bench;
 pub mod cli;
+pub mod firmware;
 pub mod report;
 pub mod stats;
 pub mod suites;

@@ -14,7 +14,8 @@
 //! - [`actions`]: virtual IPs (rtnetlink + gratuitous ARP / unsolicited NA) and hooks;
 //! - [`transport`]: UDP on the dedicated link, COBS over a serial port to the BMC;
 //! - [`service`]: the heartbeat thread and the action executor;
-//! - [`api`]: the management API (HTTP/JSON on a Unix socket) and its types.
+//! - [`api`]: the management API (HTTP/JSON on a Unix socket) and its types;
+//! - [`ui`]: the administrator's web UI over the same control plane.
 
 pub mod actions;
 pub mod api;
@@ -25,3 +26,4 @@ pub mod demo;
 pub mod service;
 pub mod state;
 pub mod transport;
+pub mod ui;

@@ -4,3 +4,4 @@ pub mod model;
 pub mod netns;
 pub mod rig;
 pub mod sim;
+pub mod ui;

@@ -28,6 +28,9 @@ enum Cmd {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Read a password from stdin and print its argon2 PHC string for `[ui]
+    /// password_hash` (`printf %s 'secret' | failoverd hash-password`).
+    HashPassword,
     /// Two controllers on loopback with simulated hardware: settle, kill the active,
     /// show the takeover.
     Demo {
@@ -42,6 +45,32 @@ fn init_logs() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // stderr, never the console: a synchronous console write freezes every process.
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+/// One line from stdin without its line ending; typed without echo on a terminal.
+fn read_password() -> std::io::Result<String> {
+    use nix::sys::termios::{self, LocalFlags, SetArg};
+    use std::io::{BufRead as _, IsTerminal as _};
+    let stdin = std::io::stdin();
+    let saved = if stdin.is_terminal() {
+        eprint!("Password: ");
+        let saved = termios::tcgetattr(&stdin)?;
+        let mut quiet = saved.clone();
+        quiet.local_flags.remove(LocalFlags::ECHO);
+        termios::tcsetattr(&stdin, SetArg::TCSAFLUSH, &quiet)?;
+        Some(saved)
+    } else {
+        None
+    };
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if let Some(saved) = saved {
+        let _ = termios::tcsetattr(&stdin, SetArg::TCSAFLUSH, &saved);
+        eprintln!();
+    }
+    read?;
+    let trimmed = line.strip_suffix('\n').unwrap_or(&line);
+    Ok(trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned())
 }
 
 fn main() -> ExitCode {
@@ -75,6 +104,19 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        },
+        Cmd::HashPassword => match read_password()
+            .map_err(|e| e.to_string())
+            .and_then(|p| failover_linux::ui::password::hash_password(&p).map_err(|e| e.to_string()))
+        {
+            Ok(phc) => {
+                println!("{phc}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("failoverd hash-password: {e}");
                 ExitCode::from(2)
             }
         },

@@ -6,7 +6,7 @@ use serde::Serialize;
 use failover_core::wire::{Controller, Digest};
 
 use super::raw::{
-    RawApi, RawBmc, RawFailover, RawInterface, RawLink, RawNetwork, RawNode, RawPool, RawRealtime,
+    RawApi, RawBmc, RawFailover, RawInterface, RawLink, RawNetwork, RawNode, RawPool, RawRealtime, RawUi,
 };
 use super::types::{
     Cidr, Config, DiskBackend, EnclosureBackend, LedBackend, PeerResetBackend, PoolConfig, SharedConfig,
@@ -38,6 +38,8 @@ struct ConfigOut {
     network: RawNetwork,
     backends: BackendsOut,
     api: RawApi,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ui: Option<RawUi>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     interfaces: Vec<RawInterface>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -264,6 +266,13 @@ pub(crate) fn config_toml(c: &Config) -> String {
             },
         },
         api: RawApi { socket: path(&l.api.socket), tcp: l.api.tcp.map(|t| t.to_string()) },
+        ui: l.ui.as_ref().map(|u| RawUi {
+            listen: u.listen.to_string(),
+            password_hash: u.password_hash.clone(),
+            session_idle_minutes: (u.session_idle.as_secs() / 60) as i64,
+            tls_cert: u.tls.as_ref().map(|t| path(&t.cert)),
+            tls_key: u.tls.as_ref().map(|t| path(&t.key)),
+        }),
         interfaces,
         pools,
     };

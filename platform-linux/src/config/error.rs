@@ -244,6 +244,28 @@ pub enum Reason {
         /// The kinds accepted.
         expected: &'static str,
     },
+    /// Not an argon2 password hash in PHC form.
+    #[error(
+        "not an argon2 PHC string ($argon2id$v=19$m=...): {problem}; make one with `failoverd hash-password`"
+    )]
+    PasswordHash {
+        /// What is wrong.
+        problem: String,
+    },
+    /// One of `tls_cert` / `tls_key` without the other.
+    #[error("required when {other} is set")]
+    RequiredWith {
+        /// The key that is set.
+        other: &'static str,
+    },
+    /// A TLS certificate or key file that cannot be used.
+    #[error("{}: {problem}", path.display())]
+    Tls {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// A serial speed the kernel cannot set.
     #[error("{found} is not a standard serial speed (such as 9600, 115200, 921600)")]
     Baud {

@@ -8,7 +8,7 @@
 //!   [`SharedConfig::from_toml`] and the digest before applying it (a mismatch is a
 //!   reason failover is unavailable, as in the reference);
 //! - the **local** part ([`LocalConfig`]: `[node]`, `[link]`, `[bmc]`, `[realtime]`,
-//!   `[backends]`, `[api]`) belongs to one controller and is never synchronised.
+//!   `[backends]`, `[api]`, `[ui]`) belongs to one controller and is never synchronised.
 //!
 //! # Schema
 //! Keys are exactly these: an unknown key anywhere is an error (a misspelt setting
@@ -84,6 +84,13 @@
 //! [api]
 //! socket = "/run/failoverd/failoverd.sock"
 //! tcp = "127.0.0.1:8600"                 # optional
+//!
+//! [ui]                                   # optional section: absent = no web UI
+//! listen = "127.0.0.1:8443"              # loopback unless configured otherwise
+//! password_hash = "$argon2id$v=19$..."   # required: `failoverd hash-password` prints one
+//! session_idle_minutes = 30              # 1..=1440
+//! tls_cert = "/etc/failoverd/ui.crt"     # optional, with tls_key: HTTPS (PEM chain)
+//! tls_key = "/etc/failoverd/ui.key"      # PEM private key (PKCS#8, PKCS#1 or SEC1)
 //! ```
 //!
 //! Paths are used as written (relative ones from the service's working directory).
@@ -114,13 +121,14 @@ pub use error::{ConfigError, ConfigErrors, HostnameProblem, KeyProblem, Reason};
 pub use types::{
     ApiConfig, Backends, BmcConfig, Cidr, Config, DiskBackend, EnclosureBackend, FailoverConfig,
     InterfaceConfig, LedBackend, LinkConfig, LinkKey, LocalConfig, NetworkConfig, PeerResetBackend,
-    PoolConfig, PreemptMode, RealtimeConfig, SharedConfig, VipBackend, WatchdogBackend,
+    PoolConfig, PreemptMode, RealtimeConfig, SharedConfig, TlsFiles, UiConfig, VipBackend, WatchdogBackend,
 };
 
 /// Where errors in a shared configuration received from the peer are reported.
 pub const SHARED_SOURCE: &str = "<shared>";
 
-/// Read and check the configuration file at `path`, and read the key file it names.
+/// Read and check the configuration file at `path`, and read the key file it names
+/// (and the web UI's certificate and key, if set, to check them).
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     let mut ctx = parse::Ctx::new(path, true);
     match std::fs::read_to_string(path) {

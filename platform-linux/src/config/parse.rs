@@ -19,20 +19,34 @@ use super::error::{ConfigError, ConfigErrors, HostnameProblem, Reason};
 use super::raw::{
     RawApi, RawBackends, RawBmc, RawDeviceWatchdog, RawFailover, RawGpioFence, RawGpioLine, RawGpioReset,
     RawI2c, RawInterface, RawLink, RawNetwork, RawNode, RawNone, RawPool, RawRealtime, RawScsiDisk,
-    RawSimDisk, RawSimPath, RawSimWatchdog,
+    RawSimDisk, RawSimPath, RawSimWatchdog, RawUi,
 };
 use super::types::{
     ApiConfig, Backends, BmcConfig, Cidr, Config, DiskBackend, EnclosureBackend, FailoverConfig,
     InterfaceConfig, LedBackend, LinkConfig, LinkKey, LocalConfig, NetworkConfig, PeerResetBackend,
-    PoolConfig, PreemptMode, RealtimeConfig, SharedConfig, VipBackend, WatchdogBackend,
+    PoolConfig, PreemptMode, RealtimeConfig, SharedConfig, TlsFiles, UiConfig, VipBackend, WatchdogBackend,
 };
 
 /// The sections of a controller's file.
-pub(crate) const SECTIONS: [&str; 10] =
-    ["node", "link", "bmc", "failover", "realtime", "network", "interfaces", "pools", "backends", "api"];
+pub(crate) const SECTIONS: [&str; 11] = [
+    "node",
+    "link",
+    "bmc",
+    "failover",
+    "realtime",
+    "network",
+    "interfaces",
+    "pools",
+    "backends",
+    "api",
+    "ui",
+];
 /// The sections of the shared part.
 pub(crate) const SHARED_SECTIONS: [&str; 4] = ["failover", "network", "interfaces", "pools"];
 
+/// Longest web UI session idle time accepted: a day (a session left open longer is
+/// one somebody forgot).
+pub(crate) const MAX_UI_SESSION_IDLE_MINUTES: i64 = 1_440;
 /// Longest hook timeout accepted: 10 minutes.
 pub(crate) const MAX_HOOK_TIMEOUT_MS: i64 = 600_000;
 /// Longest boot listening time accepted: 10 minutes.
@@ -59,8 +73,8 @@ const BAUD_RATES: [i64; 22] = [
 pub(crate) struct Ctx {
     file: PathBuf,
     errors: Vec<ConfigError>,
-    /// Read the key file named by `link.key_file` ([`super::load`] does,
-    /// [`super::parse`] does not).
+    /// Read the files the configuration names: the key file (`link.key_file`) and the
+    /// UI's certificate and key ([`super::load`] does, [`super::parse`] does not).
     read_key: bool,
 }
 
@@ -610,6 +624,10 @@ fn local(ctx: &mut Ctx, t: &mut toml::Table) -> Option<LocalConfig> {
         };
         Some(ApiConfig { socket: socket?, tcp: tcp? })
     });
+    let ui = match t.remove("ui") {
+        None => Some(None),
+        Some(v) => ctx.de::<RawUi>("ui", v).and_then(|u| ui(ctx, u)).map(Some),
+    };
     Some(LocalConfig {
         controller: controller?,
         state_file: state_file?,
@@ -618,6 +636,52 @@ fn local(ctx: &mut Ctx, t: &mut toml::Table) -> Option<LocalConfig> {
         realtime: realtime?,
         backends: backends?,
         api: api?,
+        ui: ui?,
+    })
+}
+
+fn ui(ctx: &mut Ctx, u: RawUi) -> Option<UiConfig> {
+    let listen = ctx.socket("ui.listen", &u.listen);
+    let hash = match crate::ui::password::check_phc(&u.password_hash) {
+        Ok(()) => Some(u.password_hash.clone()),
+        Err(problem) => {
+            ctx.err("ui.password_hash", Reason::PasswordHash { problem });
+            None
+        }
+    };
+    let idle = ctx.range("ui.session_idle_minutes", u.session_idle_minutes, 1, MAX_UI_SESSION_IDLE_MINUTES);
+    let cert = u.tls_cert.as_deref().map(|c| ctx.path("ui.tls_cert", c));
+    let key = u.tls_key.as_deref().map(|k| ctx.path("ui.tls_key", k));
+    let tls = match (cert, key) {
+        (None, None) => Some(None),
+        (Some(_), None) => {
+            ctx.err("ui.tls_key", Reason::RequiredWith { other: "ui.tls_cert" });
+            None
+        }
+        (None, Some(_)) => {
+            ctx.err("ui.tls_cert", Reason::RequiredWith { other: "ui.tls_key" });
+            None
+        }
+        (Some(cert), Some(key)) => {
+            let files = TlsFiles { cert: cert?, key: key? };
+            if ctx.read_key
+                && let Err(e) = crate::ui::tls::server_config(&files)
+            {
+                let key = match e.file {
+                    crate::ui::tls::TlsFile::Cert => "ui.tls_cert",
+                    crate::ui::tls::TlsFile::Key => "ui.tls_key",
+                };
+                ctx.err(key, Reason::Tls { path: e.path, problem: e.problem });
+                return None;
+            }
+            Some(Some(files))
+        }
+    };
+    Some(UiConfig {
+        listen: listen?,
+        password_hash: hash?,
+        session_idle: Duration::from_secs(idle? as u64 * 60),
+        tls: tls?,
     })
 }
 

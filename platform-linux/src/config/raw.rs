@@ -300,6 +300,34 @@ pub(crate) struct RawGpioLine {
     pub(crate) active_low: bool,
 }
 
+/// Default listening address of the web UI: loopback only, so nothing is exposed
+/// until an administrator chooses an address (and, off the machine, a certificate).
+pub(crate) const DEFAULT_UI_LISTEN: &str = "127.0.0.1:8443";
+/// Default idle time before a web UI session ends: 30 minutes, as in most appliance UIs.
+pub(crate) const DEFAULT_UI_SESSION_IDLE_MINUTES: i64 = 30;
+
+fn default_ui_listen() -> String {
+    DEFAULT_UI_LISTEN.to_owned()
+}
+fn default_ui_session_idle() -> i64 {
+    DEFAULT_UI_SESSION_IDLE_MINUTES
+}
+
+/// `[ui]`
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawUi {
+    #[serde(default = "default_ui_listen")]
+    pub(crate) listen: String,
+    pub(crate) password_hash: String,
+    #[serde(default = "default_ui_session_idle")]
+    pub(crate) session_idle_minutes: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) tls_cert: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) tls_key: Option<String>,
+}
+
 /// `[api]`
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

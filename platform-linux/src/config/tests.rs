@@ -928,6 +928,138 @@ fn rejects_a_bad_api_section() {
     assert!(matches!(reason(&e, "api.tcp"), Reason::SocketAddr { .. }));
 }
 
+// ---------------------------------------------------------------- [ui] ----------
+
+/// The example's `[ui]` password line.
+fn hash_line() -> &'static str {
+    A.lines().find(|l| l.starts_with("password_hash = ")).expect("the example has a [ui] password_hash")
+}
+
+#[test]
+fn the_ui_section_parses_with_defaults_and_stays_local() {
+    let a = p(A).expect("A").local.ui.expect("A has a UI");
+    let b = p(B).expect("B").local.ui.expect("B has a UI");
+    assert_eq!(a.listen, "127.0.0.1:8443".parse().expect("addr"));
+    assert_eq!(b.listen, "127.0.0.1:8444".parse().expect("addr"));
+    assert_eq!(a.session_idle, std::time::Duration::from_secs(30 * 60));
+    assert_eq!(a.tls, None);
+    assert!(crate::ui::password::verify("demo-password", &a.password_hash), "the documented demo password");
+    assert!(!format!("{a:?}").contains("argon2"), "the hash is not printed: {a:?}");
+    // Only the password: listen and the idle time take their defaults.
+    let only = edit("listen = \"127.0.0.1:8443\"\n", "").replace("session_idle_minutes = 30\n", "");
+    let ui = p(&only).expect("valid").local.ui.expect("ui");
+    assert_eq!(ui.listen, "127.0.0.1:8443".parse().expect("addr"));
+    assert_eq!(ui.session_idle, std::time::Duration::from_secs(30 * 60));
+    // No section: no UI.
+    assert_eq!(p(MINIMAL).expect("valid").local.ui, None);
+    // Local: not in the digest, refused in a shared part from the peer.
+    let moved = p(&edit("listen = \"127.0.0.1:8443\"", "listen = \"0.0.0.0:9443\"")).expect("valid");
+    assert_eq!(moved.shared.digest(), p(A).expect("A").shared.digest());
+    let text = format!("[ui]\n{}\n{}", hash_line(), p(A).expect("A").shared.to_toml());
+    let e = SharedConfig::from_toml(&text).expect_err("local section");
+    assert!(matches!(e.find("ui"), Some(Reason::UnknownKey { .. })), "{e}");
+}
+
+#[test]
+fn the_ui_section_round_trips_with_tls() {
+    let text = edit(
+        "# tls_cert = \"/etc/failoverd/ui.crt\"\n# tls_key",
+        "tls_cert = \"/etc/failoverd/ui.crt\"\ntls_key",
+    )
+    .replace("session_idle_minutes = 30", "session_idle_minutes = 5");
+    let c = p(&text).expect("valid");
+    let ui = c.local.ui.as_ref().expect("ui");
+    assert_eq!(
+        ui.tls,
+        Some(TlsFiles { cert: "/etc/failoverd/ui.crt".into(), key: "/etc/failoverd/ui.key".into() })
+    );
+    assert_eq!(ui.session_idle, std::time::Duration::from_secs(5 * 60));
+    assert_eq!(p(&c.to_toml()).expect("round trip"), c);
+}
+
+#[test]
+fn rejects_a_bad_ui_section() {
+    let e = rejected(&edit("listen = \"127.0.0.1:8443\"", "listen = \"localhost:8443\""), "ui.listen");
+    assert!(matches!(reason(&e, "ui.listen"), Reason::SocketAddr { .. }));
+    let e = rejected(&edit("listen = \"127.0.0.1:8443\"", "listen = \"127.0.0.1:0\""), "ui.listen");
+    assert!(matches!(reason(&e, "ui.listen"), Reason::PortZero));
+    let e = rejected(&edit(hash_line(), ""), "ui.password_hash");
+    assert!(matches!(reason(&e, "ui.password_hash"), Reason::Missing));
+    let e = rejected(&edit(hash_line(), "password_hash = \"hunter2\""), "ui.password_hash");
+    assert!(matches!(reason(&e, "ui.password_hash"), Reason::PasswordHash { .. }));
+    assert!(e.to_string().contains("failoverd hash-password"), "{e}");
+    let pbkdf2 = "password_hash = \"$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo\"";
+    let e = rejected(&edit(hash_line(), pbkdf2), "ui.password_hash");
+    assert!(e.to_string().contains("not argon2id"), "{e}");
+    for bad in ["0", "1441", "-1"] {
+        let e = rejected(
+            &edit("session_idle_minutes = 30", &format!("session_idle_minutes = {bad}")),
+            "ui.session_idle_minutes",
+        );
+        assert!(matches!(
+            reason(&e, "ui.session_idle_minutes"),
+            Reason::OutOfRange { min: 1, max: 1440, .. }
+        ));
+    }
+    let e = rejected(
+        &edit("session_idle_minutes = 30", "session_idle_minutes = \"30\""),
+        "ui.session_idle_minutes",
+    );
+    assert!(matches!(reason(&e, "ui.session_idle_minutes"), Reason::WrongType { .. }));
+    let e = rejected(
+        &edit("# tls_cert = \"/etc/failoverd/ui.crt\"", "tls_cert = \"/etc/failoverd/ui.crt\""),
+        "ui.tls_key",
+    );
+    assert!(matches!(reason(&e, "ui.tls_key"), Reason::RequiredWith { other: "ui.tls_cert" }));
+    let e = rejected(
+        &edit("# tls_key = \"/etc/failoverd/ui.key\"", "tls_key = \"/etc/failoverd/ui.key\""),
+        "ui.tls_cert",
+    );
+    assert!(matches!(reason(&e, "ui.tls_cert"), Reason::RequiredWith { other: "ui.tls_key" }));
+    let e = rejected(
+        &edit("# tls_cert = \"/etc/failoverd/ui.crt\"\n# tls_key", "tls_cert = \"\"\ntls_key"),
+        "ui.tls_cert",
+    );
+    assert!(matches!(reason(&e, "ui.tls_cert"), Reason::Empty));
+    let e = rejected(&edit("session_idle_minutes = 30", "session_idle_minutes = 30\nport = 1"), "ui.port");
+    assert!(matches!(reason(&e, "ui.port"), Reason::UnknownKey { .. }));
+}
+
+#[test]
+fn load_checks_the_ui_certificate_and_key() {
+    let (dir, key) = key_dir();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui/testdata");
+    let cfg_path = dir.path().join("a.toml");
+    let with_tls = |cert: &Path, tls_key: &Path| {
+        with_key_file(&key).replace(
+            "# tls_cert = \"/etc/failoverd/ui.crt\"\n# tls_key = \"/etc/failoverd/ui.key\"",
+            &format!(
+                "tls_cert = {:?}\ntls_key = {:?}",
+                cert.to_str().expect("utf-8"),
+                tls_key.to_str().expect("utf-8")
+            ),
+        )
+    };
+    std::fs::write(&cfg_path, with_tls(&data.join("cert.pem"), &data.join("key.pem"))).expect("write");
+    let c = load(&cfg_path).expect("a good pair loads");
+    assert!(c.local.ui.expect("ui").tls.is_some());
+    // A key file given as the certificate: no certificate in it.
+    std::fs::write(&cfg_path, with_tls(&data.join("key.pem"), &data.join("key.pem"))).expect("write");
+    let e = load(&cfg_path).expect_err("no certificate");
+    assert!(matches!(reason(&e, "ui.tls_cert"), Reason::Tls { .. }), "{e}");
+    // A key that does not go with the certificate.
+    std::fs::write(&cfg_path, with_tls(&data.join("cert.pem"), &data.join("other-key.pem"))).expect("write");
+    let e = load(&cfg_path).expect_err("mismatched key");
+    assert!(matches!(reason(&e, "ui.tls_key"), Reason::Tls { .. }), "{e}");
+    // A missing file, named.
+    std::fs::write(&cfg_path, with_tls(&dir.path().join("absent.pem"), &data.join("key.pem")))
+        .expect("write");
+    let e = load(&cfg_path).expect_err("missing certificate");
+    assert!(e.to_string().contains("absent.pem"), "{e}");
+    // parse() reads no file.
+    assert!(p(&with_tls(&dir.path().join("absent.pem"), &data.join("key.pem"))).is_ok());
+}
+
 fn v4_host() -> Cidr {
     "192.0.2.1/24".parse().expect("v4")
 }

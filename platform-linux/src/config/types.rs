@@ -35,6 +35,8 @@ pub struct LocalConfig {
     pub backends: Backends,
     /// The management API.
     pub api: ApiConfig,
+    /// The administrator's web UI; `None` (no `[ui]` section) serves none.
+    pub ui: Option<UiConfig>,
 }
 
 /// The dedicated host-to-host link (path H).
@@ -255,6 +257,40 @@ pub struct ApiConfig {
     pub socket: PathBuf,
     /// Optionally also serve HTTP on this TCP address.
     pub tcp: Option<SocketAddr>,
+}
+
+/// The administrator's web UI (`[ui]`). Local: each controller has its own address,
+/// certificate and password, and none of it travels with config sync.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UiConfig {
+    /// Where the UI listens (loopback unless configured otherwise).
+    pub listen: SocketAddr,
+    /// The administrator's password as an argon2 PHC string (`failoverd hash-password`).
+    pub password_hash: String,
+    /// A session unused this long ends.
+    pub session_idle: Duration,
+    /// Serve HTTPS with this certificate; plain HTTP without.
+    pub tls: Option<TlsFiles>,
+}
+
+impl fmt::Debug for UiConfig {
+    /// Without the password hash: a hash in a log is an offline guessing target.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UiConfig")
+            .field("listen", &self.listen)
+            .field("session_idle", &self.session_idle)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A PEM certificate chain and its private key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain (PEM), leaf first.
+    pub cert: PathBuf,
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 /// The part both controllers must agree on: compared by digest in every heartbeat and

@@ -401,6 +401,19 @@ pub async fn run(config_path: &Path) -> Result<(), StartError> {
             }
         });
     }
+    if let Some(ui) = c.local.ui.clone() {
+        let mut rx = stop_rx.clone();
+        let control = control.clone();
+        tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = rx.changed().await;
+            };
+            // The UI is for people: failing to serve it never stops failover.
+            if let Err(e) = crate::ui::serve(&ui, control, shutdown).await {
+                tracing::error!(listen = %ui.listen, error = %e, "web UI failed");
+            }
+        });
+    }
     sd_notify("READY=1");
     if let Some(usec) = std::env::var("WATCHDOG_USEC").ok().and_then(|v| v.parse::<u64>().ok()) {
         tokio::spawn(async move {
