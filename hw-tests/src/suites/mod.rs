@@ -3,5 +3,6 @@
 pub mod model;
 pub mod netns;
 pub mod rig;
+pub mod shared_toml;
 pub mod sim;
 pub mod ui;

@@ -53,6 +53,8 @@ use nix::sched::CloneFlags;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
+use super::shared_toml::SharedToml;
+
 /// The virtual IP.
 pub const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 /// The client's address on the public segment.
@@ -1195,31 +1197,17 @@ vips = {{ kind = "netlink" }}
 [api]
 socket = "{d}/{lower}/failoverd.sock"
 
-[failover]
-disabled = false
-primary = "A"
-timeout_ms = {TIMEOUT_MS}
-heartbeat_interval_ms = {HEARTBEAT_MS}
-
-[network]
-hostname_a = "nas-a"
-hostname_b = "nas-b"
-hostname_virtual = "nas"
-
-[[interfaces]]
-name = "{PUB_IF}"
-critical = true
-group = 1
-vhid = 10
-addresses_a = ["192.0.2.10/24"]
-addresses_b = ["192.0.2.11/24"]
-virtual = ["{VIP}/24"]
-
-[[pools]]
-name = "tank"
-import_hook = ["true"]
-export_hook = ["true"]
-"#
+{shared}"#,
+        shared = SharedToml {
+            timeout_ms: TIMEOUT_MS,
+            heartbeat_ms: HEARTBEAT_MS,
+            check_ms: None,
+            interface: PUB_IF,
+            vip: &VIP.to_string(),
+            more_interfaces: "",
+            encrypted: false,
+        }
+        .render()
     )
 }
 

@@ -15,6 +15,7 @@ use failover_linux::api::types::{InterfaceJson, SettingsJson, StatusJson};
 
 use super::browser::free_tcp_port;
 use crate::suites::rig::{Binaries, TempDir, run_cmd};
+use crate::suites::shared_toml::SharedToml;
 
 /// The administrator's password in the suite's configurations.
 pub const PASSWORD: &str = "ui-suite-password";
@@ -124,37 +125,17 @@ listen = "127.0.0.1:{ui}"
 password_hash = "{hash}"
 session_idle_minutes = 30
 {tls}
-[failover]
-disabled = false
-primary = "A"
-timeout_ms = 50
-heartbeat_interval_ms = 10
-
-[network]
-hostname_a = "nas-a"
-hostname_b = "nas-b"
-hostname_virtual = "nas"
-
-[[interfaces]]
-name = "eth0"
-critical = true
-group = 1
-vhid = 10
-addresses_a = ["192.0.2.10/24"]
-addresses_b = ["192.0.2.11/24"]
-virtual = ["192.0.2.100/24"]
-
-[[interfaces]]
-name = "eth1"
-addresses_a = ["203.0.113.10/24"]
-addresses_b = ["203.0.113.11/24"]
-
-[[pools]]
-name = "tank"
-import_hook = ["true"]
-export_hook = ["true"]
-encrypted = true
-"#
+{shared}"#,
+        shared = SharedToml {
+            timeout_ms: 50,
+            heartbeat_ms: 10,
+            check_ms: None,
+            interface: "eth0",
+            vip: "192.0.2.100",
+            more_interfaces: "\n[[interfaces]]\nname = \"eth1\"\naddresses_a = [\"203.0.113.10/24\"]\naddresses_b = [\"203.0.113.11/24\"]\n",
+            encrypted: true,
+        }
+        .render()
     )
 }
 

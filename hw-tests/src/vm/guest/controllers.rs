@@ -20,6 +20,7 @@ use nix::sys::signal::Signal;
 use super::net;
 use super::rig::Rig;
 use crate::suites::rig::Daemon;
+use crate::suites::shared_toml::SharedToml;
 
 /// Heartbeat interval in the VM.
 pub const HEARTBEAT_MS: u64 = 20;
@@ -296,33 +297,18 @@ vips = {{ kind = "sim", path = "{d}/vips" }}
 [api]
 socket = "{sockets}/{ns}/failoverd.sock"
 
-[failover]
-disabled = false
-primary = "A"
-timeout_ms = {TIMEOUT_MS}
-heartbeat_interval_ms = {HEARTBEAT_MS}
-reservation_check_ms = {CHECK_MS}
-
-[network]
-hostname_a = "nas-a"
-hostname_b = "nas-b"
-hostname_virtual = "nas"
-
-[[interfaces]]
-name = "pub0"
-critical = true
-group = 1
-vhid = 10
-addresses_a = ["192.0.2.10/24"]
-addresses_b = ["192.0.2.11/24"]
-virtual = ["192.0.2.100/24"]
-
-[[pools]]
-name = "tank"
-import_hook = ["true"]
-export_hook = ["true"]
-"#,
+{shared}"#,
         link_if = net::LINK_IF,
+        shared = SharedToml {
+            timeout_ms: TIMEOUT_MS,
+            heartbeat_ms: HEARTBEAT_MS,
+            check_ms: Some(CHECK_MS),
+            interface: "pub0",
+            vip: "192.0.2.100",
+            more_interfaces: "",
+            encrypted: false,
+        }
+        .render(),
         devices = quoted(&devices),
         watchdog = rig.watchdog(c).display(),
         sockets = sockets.display(),
