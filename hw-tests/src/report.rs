@@ -13,6 +13,19 @@ pub struct CaseResult {
     pub elapsed: Duration,
 }
 
+/// Run one case's body, turning a panic into a failure that says so: one broken case
+/// must not end a suite, nor leave its rig (namespaces, daemons, VMs) behind.
+pub fn guarded<T>(body: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_default();
+        Err(format!("panicked: {msg}"))
+    })
+}
+
 /// Tally of a run.
 #[derive(Debug, Default)]
 pub struct Tally {
@@ -54,5 +67,12 @@ mod tests {
         t.record(&CaseResult { name: "a/b".into(), outcome: Ok(String::new()), elapsed: Duration::ZERO });
         t.record(&CaseResult { name: "a/c".into(), outcome: Err("no".into()), elapsed: Duration::ZERO });
         assert_eq!(t.summary(), "1 passed, 1 failed");
+    }
+
+    #[test]
+    fn a_panicking_case_is_a_failure_that_says_so() {
+        assert_eq!(guarded(|| Ok::<_, String>(3)), Ok(3));
+        assert_eq!(guarded::<()>(|| Err("no".into())), Err("no".to_owned()));
+        assert_eq!(guarded::<()>(|| panic!("boom {}", 1)), Err("panicked: boom 1".to_owned()));
     }
 }

@@ -27,11 +27,10 @@ pub mod pair;
 pub mod qmp;
 
 use std::fs;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::time::Instant;
 
-use crate::report::CaseResult;
+use crate::report::{CaseResult, guarded};
 use image::{Images, TEST_TIMINGS};
 use pair::Pair;
 
@@ -90,20 +89,12 @@ pub fn run(opts: &FirmwareOpts) -> Vec<CaseResult> {
 fn run_case(images: &Images, root: &Path, name: &str, case: cases::Case) -> CaseResult {
     let t0 = Instant::now();
     let dir = root.join(name);
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    let outcome = guarded(|| {
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut pair = Pair::start(images, &dir)?;
         let r = case(&mut pair);
         r.map_err(|e| format!("{e}{}\n  (logs in {})", pair.diagnostics(), dir.display()))
-    }))
-    .unwrap_or_else(|panic| {
-        let msg = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-            .unwrap_or_default();
-        Err(format!("panicked: {msg}"))
     });
     CaseResult { name: format!("firmware/{name}"), outcome, elapsed: t0.elapsed() }
 }

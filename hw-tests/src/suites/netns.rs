@@ -18,7 +18,6 @@
 //! both statuses, the disks, the addresses, the client's neighbour entry and the tail
 //! of both daemons' logs.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -28,7 +27,7 @@ use failover_linux::api::types::TakeoverJson;
 use nix::sys::signal::Signal;
 
 use super::rig::{Binaries, Pair, SETTLE_LIMIT, Seen, TIMEOUT_MS, VIP, fmt_mac, owner_of, status_line};
-use crate::report::CaseResult;
+use crate::report::{CaseResult, guarded};
 
 type Case = fn(&mut Pair) -> Result<String, String>;
 
@@ -87,18 +86,10 @@ pub fn run() -> Vec<CaseResult> {
 
 fn run_case(bins: &Binaries, name: &str, case: Case) -> CaseResult {
     let t0 = Instant::now();
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    let outcome = guarded(|| {
         let mut pair = Pair::new(bins)?;
         let r = case(&mut pair);
         r.map_err(|e| format!("{e}{}", pair.diagnostics()))
-    }))
-    .unwrap_or_else(|panic| {
-        let msg = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-            .unwrap_or_default();
-        Err(format!("panicked: {msg}"))
     });
     CaseResult { name: format!("netns/{name}"), outcome, elapsed: t0.elapsed() }
 }

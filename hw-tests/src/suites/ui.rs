@@ -17,13 +17,12 @@ pub mod browser;
 pub mod controllers;
 pub mod webdriver;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use failover_core::wire::Controller::{A, B};
 
-use crate::report::CaseResult;
+use crate::report::{CaseResult, guarded};
 use browser::Browser;
 use controllers::{Controllers, PASSWORD};
 use webdriver::Session;
@@ -142,14 +141,7 @@ pub fn run() -> Vec<CaseResult> {
     let mut results = Vec::new();
     for (name, case) in CASES {
         let t = Instant::now();
-        let outcome = catch_unwind(AssertUnwindSafe(|| case(&mut ctx))).unwrap_or_else(|p| {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_default();
-            Err(format!("panicked: {msg}"))
-        });
+        let outcome = guarded(|| case(&mut ctx));
         let outcome = outcome.map_err(|e| {
             let _ = ctx.shot(&format!("FAIL-{name}"));
             format!("{e}{}", ctx.diagnostics())

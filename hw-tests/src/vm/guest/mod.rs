@@ -20,7 +20,7 @@ pub mod scsi;
 pub mod watchdog;
 
 use std::fs;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -157,14 +157,7 @@ pub fn main(args: &[String]) -> i32 {
             "unknown scenario {name:?}; known: {}",
             super::SCENARIOS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
         )),
-        Some(s) => catch_unwind(AssertUnwindSafe(|| (s.guest)(&ctx))).unwrap_or_else(|p| {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_default();
-            Err(format!("the guest scenario panicked: {msg}"))
-        }),
+        Some(s) => crate::report::guarded(|| (s.guest)(&ctx)),
     };
     let scenario = ctx.t0.elapsed();
     match &outcome {
