@@ -54,28 +54,28 @@ impl Default for BenchOpts {
 }
 
 /// ARP probe period of the wall-clock measurement.
-const PROBE_PERIOD: Duration = Duration::from_millis(1);
+pub(crate) const PROBE_PERIOD: Duration = Duration::from_millis(1);
 /// Status poll period during the stress run.
 const STRESS_POLL: Duration = Duration::from_millis(20);
 
 /// One measured takeover.
 #[derive(Clone, Debug)]
-struct Round {
-    killed: Controller,
-    epoch: u64,
-    detect_ms: f64,
-    total_ms: f64,
-    wall_arp_ms: f64,
-    wall_api_ms: f64,
+pub(crate) struct Round {
+    pub(crate) killed: Controller,
+    pub(crate) epoch: u64,
+    pub(crate) detect_ms: f64,
+    pub(crate) total_ms: f64,
+    pub(crate) wall_arp_ms: f64,
+    pub(crate) wall_api_ms: f64,
 }
 
 /// What the stress run saw.
 #[derive(Clone, Debug, Default)]
-struct StressOutcome {
-    skipped: Option<String>,
+pub(crate) struct StressOutcome {
+    pub(crate) skipped: Option<String>,
     active_before: Option<(Controller, u64)>,
     active_after: Option<(Controller, u64)>,
-    changes: Vec<String>,
+    pub(crate) changes: Vec<String>,
     verdict_changes: usize,
     max_heartbeat_age_ms: u64,
     polls: usize,
@@ -87,6 +87,17 @@ struct StressOutcome {
     stalls: Vec<Stall>,
     /// Whether every probe got SCHED_FIFO and its CPU.
     probes_ok: bool,
+}
+
+impl StressOutcome {
+    /// Epoch increments over the run (false takeovers); `None` when skipped or when
+    /// there was no single MASTER afterwards.
+    pub(crate) fn false_takeovers(&self) -> Option<u64> {
+        match (self.active_before, self.active_after) {
+            (Some((_, e0)), Some((_, e1))) => Some(e1.saturating_sub(e0)),
+            _ => None,
+        }
+    }
 }
 
 /// A late wake-up of a CPU's probe.
@@ -153,7 +164,7 @@ const NOTABLE: &[&str] = &[
     "state ",
 ];
 
-fn ensure(ok: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
+pub(crate) fn ensure(ok: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
     if ok { Ok(()) } else { Err(msg()) }
 }
 
@@ -169,7 +180,7 @@ pub fn failover_netns(o: BenchOpts) -> Result<(), String> {
     match r {
         Ok(report) => {
             println!("\n{report}");
-            let path = report_path();
+            let path = report_path("failover-netns.md");
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             }
@@ -181,21 +192,35 @@ pub fn failover_netns(o: BenchOpts) -> Result<(), String> {
     }
 }
 
-fn report_path() -> PathBuf {
+/// `<target>/bench/<name>`, under the cargo target dir of the running executable.
+pub(crate) fn report_path(name: &str) -> PathBuf {
     // target/<profile>/hw-tests -> target/bench/
     let target = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent().and_then(|d| d.parent()).map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("target"));
-    target.join("bench").join("failover-netns.md")
+    target.join("bench").join(name)
 }
 
 fn measure(p: &mut Pair, o: BenchOpts) -> Result<String, String> {
     p.start(B)?;
     p.start(A)?;
+    let rounds = takeovers(p, o.n)?;
+    let entries = p.audit_logs()?;
+    let stress = if o.stress_seconds == 0 {
+        StressOutcome { skipped: Some("--stress-seconds 0".into()), ..StressOutcome::default() }
+    } else {
+        stress(p, o.stress_seconds)?
+    };
+    Ok(report(o, &rounds, entries, &stress))
+}
+
+/// With both daemons started: settle, then `n` times kill the active and measure the
+/// takeover (restarting the killed one each time).
+pub(crate) fn takeovers(p: &mut Pair, n: usize) -> Result<Vec<Round>, String> {
     let (mut active, mut epoch) = p.settled()?;
     let mut rounds = Vec::new();
-    for i in 0..o.n {
+    for i in 0..n {
         let r = round(p, active, epoch)?;
         println!(
             "  round {:>2}: killed {} -> epoch {}: detect {:.1} ms, total {:.1} ms, wall ARP {:.1} ms, wall API {:.1} ms",
@@ -211,13 +236,7 @@ fn measure(p: &mut Pair, o: BenchOpts) -> Result<String, String> {
         epoch = r.epoch;
         rounds.push(r);
     }
-    let entries = p.audit_logs()?;
-    let stress = if o.stress_seconds == 0 {
-        StressOutcome { skipped: Some("--stress-seconds 0".into()), ..StressOutcome::default() }
-    } else {
-        stress(p, o.stress_seconds)?
-    };
-    Ok(report(o, &rounds, entries, &stress))
+    Ok(rounds)
 }
 
 /// Kill `active` and measure the takeover; restart it and settle again.
@@ -262,6 +281,12 @@ fn round(p: &mut Pair, active: Controller, epoch: u64) -> Result<Round, String> 
     ensure(now_active == survivor && now_epoch == epoch + 1, || {
         format!("after the restart of {active}, {now_active} is active at epoch {now_epoch} (failback?)")
     })?;
+    // A restarted daemon may not take over before its first health check has found its
+    // fencing (NO_FENCED meanwhile, some 500 ms): the next round kills the survivor, so
+    // wait for that, or it would measure the restarted standby's start-up instead.
+    p.wait_status(active, SETTLE_LIMIT, "to have fencing available", |s| {
+        !s.disabled_reasons.iter().any(|r| r.contains("NO_FENCED") || r.contains("MISMATCH_DISKS"))
+    })?;
     Ok(Round {
         killed: active,
         epoch: epoch + 1,
@@ -278,7 +303,7 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
         .unwrap_or(None)
 }
 
-fn stress_ng() -> Result<PathBuf, String> {
+pub(crate) fn stress_ng() -> Result<PathBuf, String> {
     if let Some(p) = find_in_path("stress-ng") {
         return Ok(p);
     }
@@ -301,7 +326,7 @@ fn verdict_events(p: &Pair, c: Controller) -> usize {
 
 /// Both controllers under `stress-ng --cpu 0` for `seconds`: every change of the
 /// active or the epoch is a false takeover.
-fn stress(p: &mut Pair, seconds: u64) -> Result<StressOutcome, String> {
+pub(crate) fn stress(p: &mut Pair, seconds: u64) -> Result<StressOutcome, String> {
     let mut out = StressOutcome::default();
     let exe = match stress_ng() {
         Ok(e) => e,
@@ -420,7 +445,7 @@ fn row(name: &str, s: Option<Summary>, how: &str) -> String {
     }
 }
 
-fn host_line() -> String {
+pub(crate) fn host_line() -> String {
     let kernel = rig::run_cmd("uname", &["-r"]).unwrap_or_default();
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!("kernel {}, {cpus} CPUs", kernel.trim())

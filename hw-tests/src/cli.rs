@@ -1,6 +1,7 @@
 //! Command line of the runner.
 
 use crate::bench::{self, BenchOpts};
+use crate::bench_failover;
 use crate::firmware;
 use crate::report::{CaseResult, Tally};
 use crate::suites::{model, netns, sim, ui};
@@ -29,12 +30,18 @@ pub const SUITES: &[(&str, &str)] = &[
 pub const EXTRA_SUITES: &[(&str, &str)] = &[];
 
 /// The benchmarks (`hw-tests bench <name>`), not part of `run all`.
-pub const BENCHES: &[(&str, &str)] = &[(
-    "failover-netns",
-    "takeover latency on the netns rig, false takeovers under CPU stress (--n N, --stress-seconds S)",
-)];
+pub const BENCHES: &[(&str, &str)] = &[
+    (
+        "failover-netns",
+        "takeover latency on the netns rig, false takeovers under CPU stress (--n N, --stress-seconds S)",
+    ),
+    (
+        "failover",
+        "failoverd vs keepalived (advert 0.01 s and 0.68 s) on the netns rig: SIGKILL to ARP, false takeovers under CPU stress, idle CPU and RSS (--n N, --stress-seconds S, --idle-seconds I)",
+    ),
+];
 
-const USAGE: &str = "usage: hw-tests run <suite>|all [--seeds N] [--seed S] [--deviations K] [--horizon-factor F]\n       hw-tests bench failover-netns [--n N] [--stress-seconds S]\n       hw-tests size\n       hw-tests list";
+const USAGE: &str = "usage: hw-tests run <suite>|all [--seeds N] [--seed S] [--deviations K] [--horizon-factor F]\n       hw-tests bench failover-netns [--n N] [--stress-seconds S]\n       hw-tests bench failover [--n N] [--stress-seconds S] [--idle-seconds I]\n       hw-tests size\n       hw-tests list";
 
 fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>, String> {
     match args.iter().position(|a| a == name) {
@@ -146,6 +153,32 @@ fn run_bench(args: &[String]) -> i32 {
                 Ok(()) => 0,
                 Err(e) => {
                     eprintln!("bench failover-netns failed: {e}");
+                    1
+                }
+            }
+        }
+        Some("failover") => {
+            let mut o = bench_failover::FailoverOpts::default();
+            let parsed = (|| -> Result<(), String> {
+                if let Some(n) = flag(args, "--n")? {
+                    o.n = n;
+                }
+                if let Some(s) = flag(args, "--stress-seconds")? {
+                    o.stress_seconds = s;
+                }
+                if let Some(s) = flag(args, "--idle-seconds")? {
+                    o.idle_seconds = s;
+                }
+                Ok(())
+            })();
+            if let Err(e) = parsed {
+                eprintln!("{e}\n{USAGE}");
+                return 2;
+            }
+            match bench_failover::run(o) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("bench failover failed: {e}");
                     1
                 }
             }

@@ -25,11 +25,15 @@
 //!   frames. `hw-tests size` prints the firmware's flash and static RAM.
 //!
 //! Benchmarks (not part of `run all`): `bench failover-netns` measures takeover
-//! latency on the namespace rig and counts false takeovers under full CPU load.
+//! latency on the namespace rig and counts false takeovers under full CPU load;
+//! `bench failover` runs the same kills and stress against keepalived (VRRPv3, advert
+//! 0.01 s and 0.68 s) on the same rig and prints the ratios.
 
 pub mod bench;
+pub mod bench_failover;
 pub mod cli;
 pub mod firmware;
+pub mod keepalived;
 pub mod report;
 pub mod stats;
 pub mod suites;
