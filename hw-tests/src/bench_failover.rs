@@ -34,8 +34,6 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use failover_core::wire::Controller::{self, A, B};
@@ -45,7 +43,7 @@ use nix::unistd::Pid;
 use crate::bench::{self, PROBE_PERIOD, ensure};
 use crate::keepalived::{self, KaConf, Keepalived};
 use crate::stats::{Summary, summarize};
-use crate::suites::rig::{self, HEARTBEAT_MS, Pair, Rig, SETTLE_LIMIT, TIMEOUT_MS, TempDir, mac_of};
+use crate::suites::rig::{self, HEARTBEAT_MS, Pair, Rig, SETTLE_LIMIT, TIMEOUT_MS, TempDir};
 
 /// Options of `bench failover`.
 #[derive(Clone, Copy, Debug)]
@@ -266,24 +264,20 @@ struct KaPair<'a> {
     daemons: [Option<Keepalived>; 2],
 }
 
-fn idx(c: Controller) -> usize {
-    usize::from(c == B)
-}
-
 impl KaPair<'_> {
     fn start(&mut self, c: Controller) -> Result<(), String> {
-        if let Some(mut old) = self.daemons[idx(c)].take() {
+        if let Some(mut old) = self.daemons[c.index()].take() {
             old.kill();
         }
         let sub = self.dir.join(c.letter().to_ascii_lowercase().to_string());
         let mut d = Keepalived::spawn(self.exe, &self.rig.ctrl_ns(c), &sub, c, self.k)?;
         d.wait_log("Entering BACKUP STATE", SETTLE_LIMIT).map_err(|e| format!("{c}: {e}"))?;
-        self.daemons[idx(c)] = Some(d);
+        self.daemons[c.index()] = Some(d);
         Ok(())
     }
 
     fn kill(&mut self, c: Controller) -> Result<(), String> {
-        self.daemons[idx(c)].as_mut().ok_or_else(|| format!("{c} is not running"))?.kill();
+        self.daemons[c.index()].as_mut().ok_or_else(|| format!("{c} is not running"))?.kill();
         Ok(())
     }
 
@@ -314,7 +308,7 @@ impl KaPair<'_> {
     fn settle(&self, active: Controller, backup: Controller) -> Result<(), String> {
         let prio = KaConf::priority(backup);
         std::thread::sleep((self.k.master_down(prio) * 2).max(Duration::from_millis(200)));
-        let d = self.daemons[idx(backup)].as_ref().ok_or("not running")?;
+        let d = self.daemons[backup.index()].as_ref().ok_or("not running")?;
         ensure(!d.new_log().contains("Entering MASTER STATE"), || {
             format!("the restarted {backup} became MASTER:\n{}", d.new_log())
         })?;
@@ -326,22 +320,8 @@ impl KaPair<'_> {
         let survivor = active.peer();
         ensure(holders(self.rig)? == only(active), || format!("{active} is not the only VIP holder"))?;
         let client_ns = self.rig.client_ns();
-        let stop = AtomicBool::new(false);
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let (t_kill, arp, killed) = std::thread::scope(|s| {
-            let watcher = s.spawn(|| {
-                rig::arp_watch(&client_ns, mac_of(survivor), PROBE_PERIOD, SETTLE_LIMIT, ready_tx, &stop)
-            });
-            let started =
-                ready_rx.recv_timeout(Duration::from_secs(5)).map_err(|_| "ARP watcher did not start");
-            let t_kill = Instant::now();
-            let killed = started.map_err(str::to_owned).and_then(|()| self.kill(active));
-            if killed.is_err() {
-                stop.store(true, Ordering::Relaxed);
-            }
-            let arp = watcher.join().unwrap_or_else(|_| Err("the ARP watcher panicked".into()));
-            (t_kill, arp, killed)
-        });
+        let (t_kill, killed, arp) =
+            rig::kill_and_watch_arp(&client_ns, survivor, PROBE_PERIOD, SETTLE_LIMIT, || self.kill(active));
         killed?;
         let at = arp?.ok_or_else(|| format!("{survivor} never answered ARP for the VIP"))?;
         let ms = at.saturating_duration_since(t_kill).as_secs_f64() * 1e3;

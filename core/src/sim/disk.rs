@@ -10,13 +10,6 @@
 use crate::node::{FenceResult, ReservationKey};
 use crate::wire::Controller;
 
-fn idx(c: Controller) -> usize {
-    match c {
-        Controller::A => 0,
-        Controller::B => 1,
-    }
-}
-
 /// The disk's reservation state plus ghost variables for the safety checks.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PrDisk {
@@ -35,7 +28,7 @@ impl PrDisk {
 
     /// The key `c` has registered.
     pub fn registration(&self, c: Controller) -> Option<ReservationKey> {
-        self.registrations[idx(c)]
+        self.registrations[c.index()]
     }
 
     /// The initiator holding the reservation.
@@ -45,17 +38,17 @@ impl PrDisk {
 
     /// Whether `c`'s expander port is cut.
     pub fn is_cut(&self, c: Controller) -> bool {
-        self.path_cut[idx(c)]
+        self.path_cut[c.index()]
     }
 
     /// Cut or restore `c`'s expander port (the enclosure fence).
     pub fn set_cut(&mut self, c: Controller, cut: bool) {
-        self.path_cut[idx(c)] = cut;
+        self.path_cut[c.index()] = cut;
     }
 
     /// Whether a write from `c` would succeed now.
     pub fn accepts_write(&self, c: Controller) -> bool {
-        !self.is_cut(c) && (self.holder.is_none() || self.registrations[idx(c)].is_some())
+        !self.is_cut(c) && (self.holder.is_none() || self.registrations[c.index()].is_some())
     }
 
     /// Register `key` for `c` (REGISTER AND IGNORE EXISTING KEY), preempt the other
@@ -71,8 +64,8 @@ impl PrDisk {
         // life), or the other initiator's key from the same epoch (two takeovers that
         // picked the same number), means another reign exists: back off and learn its
         // epoch. Ties go to whoever reached the disk first.
-        let other = self.registrations[idx(c.peer())];
-        let own = self.registrations[idx(c)];
+        let other = self.registrations[c.peer().index()];
+        let own = self.registrations[c.index()];
         let newer = [other.filter(|k| k.epoch() >= key.epoch()), own.filter(|k| k.epoch() > key.epoch())]
             .into_iter()
             .flatten()
@@ -81,8 +74,8 @@ impl PrDisk {
         if let Some(epoch) = newer {
             return (FenceResult::Superseded { epoch }, None);
         }
-        self.registrations[idx(c)] = Some(key);
-        self.registrations[idx(c.peer())] = None;
+        self.registrations[c.index()] = Some(key);
+        self.registrations[c.peer().index()] = None;
         self.holder = Some(c);
         self.max_reserved_epoch = self.max_reserved_epoch.max(key.epoch());
         (FenceResult::Done, other.map(ReservationKey::epoch))
@@ -90,18 +83,18 @@ impl PrDisk {
 
     /// RELEASE and unregister `key`, if it is `c`'s.
     pub fn release(&mut self, c: Controller, key: ReservationKey) {
-        if self.is_cut(c) || self.registrations[idx(c)] != Some(key) {
+        if self.is_cut(c) || self.registrations[c.index()] != Some(key) {
             return;
         }
         if self.holder == Some(c) {
             self.holder = None;
         }
-        self.registrations[idx(c)] = None;
+        self.registrations[c.index()] = None;
     }
 
     /// Whether `key` is registered for `c` and holds the reservation.
     pub fn holds(&self, c: Controller, key: ReservationKey) -> bool {
-        !self.is_cut(c) && self.registrations[idx(c)] == Some(key) && self.holder == Some(c)
+        !self.is_cut(c) && self.registrations[c.index()] == Some(key) && self.holder == Some(c)
     }
 }
 

@@ -334,13 +334,6 @@ pub enum Fault {
     LoseDiskPath(Controller),
 }
 
-fn ci(c: Controller) -> usize {
-    match c {
-        Controller::A => 0,
-        Controller::B => 1,
-    }
-}
-
 /// Two controllers, their BMCs, links and disk, in virtual time.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct World {
@@ -447,7 +440,7 @@ impl World {
     fn clock_offset(&self, n: NodeId) -> i64 {
         LOCAL_CLOCK_ORIGIN_US
             + match n {
-                NodeId::Host(c) => self.hosts[ci(c)].clock_offset,
+                NodeId::Host(c) => self.hosts[c.index()].clock_offset,
                 NodeId::Bmc(_) => 0,
             }
     }
@@ -465,7 +458,7 @@ impl World {
 
     /// Start `c`'s host service (reads its state file, reports health).
     pub fn boot_host(&mut self, c: Controller) {
-        let slot = &mut self.hosts[ci(c)];
+        let slot = &mut self.hosts[c.index()];
         slot.boots += 1;
         let mut hc = HostConfig::new(c, MacKey::new(KEY), slot.boots);
         hc.settings = self.cfg.settings;
@@ -490,7 +483,7 @@ impl World {
 
     /// Start `c`'s BMC firmware.
     pub fn boot_bmc(&mut self, c: Controller) {
-        let slot = &mut self.bmcs[ci(c)];
+        let slot = &mut self.bmcs[c.index()];
         slot.boots += 1;
         let mut bc = BmcConfig::new(c, MacKey::new(KEY), slot.boots);
         bc.interval = self.cfg.bmc_interval;
@@ -506,7 +499,7 @@ impl World {
 
     /// Take `c`'s host down at once; it stays down unless `restart_after` is given.
     pub fn crash_host(&mut self, c: Controller, restart_after: Option<Duration>) {
-        let slot = &mut self.hosts[ci(c)];
+        let slot = &mut self.hosts[c.index()];
         slot.node = None;
         slot.hung = false;
         slot.restart_at = restart_after.map(|d| self.now + d);
@@ -520,7 +513,7 @@ impl World {
     /// Take `c`'s BMC down; it reboots after the reboot delay.
     pub fn crash_bmc(&mut self, c: Controller) {
         let restart = self.now + self.cfg.reboot_delay;
-        let slot = &mut self.bmcs[ci(c)];
+        let slot = &mut self.bmcs[c.index()];
         if let Some(n) = slot.node.take() {
             slot.max_epoch = n.max_epoch();
         }
@@ -531,8 +524,8 @@ impl World {
 
     /// Freeze `c`'s host (SIGSTOP).
     pub fn hang_host(&mut self, c: Controller) {
-        if self.hosts[ci(c)].node.is_some() {
-            self.hosts[ci(c)].hung = true;
+        if self.hosts[c.index()].node.is_some() {
+            self.hosts[c.index()].hung = true;
             self.log(|| format!("host-{c} hangs"));
         }
     }
@@ -540,8 +533,8 @@ impl World {
     /// Let `c`'s host run again (SIGCONT). Frames that arrived meanwhile are delivered
     /// before its timers run, as the service drains its sockets first.
     pub fn resume_host(&mut self, c: Controller) {
-        if self.hosts[ci(c)].hung {
-            self.hosts[ci(c)].hung = false;
+        if self.hosts[c.index()].hung {
+            self.hosts[c.index()].hung = false;
             self.log(|| format!("host-{c} resumes"));
         }
     }
@@ -557,9 +550,9 @@ impl World {
 
     /// Replace `c`'s health report.
     pub fn set_health(&mut self, c: Controller, health: LocalHealth) {
-        self.hosts[ci(c)].health = health.clone();
+        self.hosts[c.index()].health = health.clone();
         let local = self.local_now(NodeId::Host(c));
-        if let Some(n) = self.hosts[ci(c)].node.as_mut() {
+        if let Some(n) = self.hosts[c.index()].node.as_mut() {
             n.handle_health(local, health);
         }
         self.drain(NodeId::Host(c));
@@ -568,7 +561,7 @@ impl World {
     /// An admin command on `c`'s host.
     pub fn admin(&mut self, c: Controller, cmd: AdminCommand) -> Result<(), AdminError> {
         let local = self.local_now(NodeId::Host(c));
-        let r = match self.hosts[ci(c)].node.as_mut() {
+        let r = match self.hosts[c.index()].node.as_mut() {
             Some(n) => n.handle_admin(local, cmd),
             None => Err(AdminError::NotActive),
         };
@@ -593,7 +586,7 @@ impl World {
                 }
             }
             Fault::HealAll => self.cut.clear(),
-            Fault::ClockStep(c, d) => self.hosts[ci(c)].clock_offset += d,
+            Fault::ClockStep(c, d) => self.hosts[c.index()].clock_offset += d,
             Fault::LoseDiskPath(c) => self.disk.set_cut(c, true),
         }
         self.log(|| format!("fault {f:?}"));
@@ -604,12 +597,12 @@ impl World {
 
     /// `c`'s host service, if running.
     pub fn host(&self, c: Controller) -> Option<&HostNode> {
-        self.hosts[ci(c)].node.as_ref()
+        self.hosts[c.index()].node.as_ref()
     }
 
     /// `c`'s BMC, if running.
     pub fn bmc(&self, c: Controller) -> Option<&BmcNode> {
-        self.bmcs[ci(c)].node.as_ref()
+        self.bmcs[c.index()].node.as_ref()
     }
 
     /// Controllers whose service is running and active.
@@ -622,7 +615,7 @@ impl World {
 
     /// Whether `c`'s host is running and not hung.
     pub fn host_runs(&self, c: Controller) -> bool {
-        self.hosts[ci(c)].node.is_some() && !self.hosts[ci(c)].hung
+        self.hosts[c.index()].node.is_some() && !self.hosts[c.index()].hung
     }
 
     /// Controllers that could write to the disk right now: their service runs, believes
@@ -631,7 +624,7 @@ impl World {
         [Controller::A, Controller::B]
             .into_iter()
             .filter(|&c| {
-                let s = &self.hosts[ci(c)];
+                let s = &self.hosts[c.index()];
                 s.node.as_ref().is_some_and(HostNode::io_allowed)
                     && !s.hung
                     && !s.io_stopped
@@ -659,7 +652,7 @@ impl World {
         }
         for c in [Controller::A, Controller::B] {
             if let Some(n) = self.host(c)
-                && n.persisted_epoch() < self.hosts[ci(c)].durable_epoch
+                && n.persisted_epoch() < self.hosts[c.index()].durable_epoch
             {
                 return Err(format!("host-{c} runs with an epoch below its state file"));
             }
@@ -764,9 +757,9 @@ impl World {
                     self.vip_owner = None;
                 }
             }
-            Action::StopIo => self.hosts[ci(c)].io_stopped = true,
-            Action::RecordFenced { epoch } => self.hosts[ci(c)].fenced_marker = Some(epoch),
-            Action::KickWatchdog => self.hosts[ci(c)].last_kick = Some(self.now),
+            Action::StopIo => self.hosts[c.index()].io_stopped = true,
+            Action::RecordFenced { epoch } => self.hosts[c.index()].fenced_marker = Some(epoch),
+            Action::KickWatchdog => self.hosts[c.index()].last_kick = Some(self.now),
             Action::Reboot => self.reset_host(c, "reboot requested"),
             // A host that drives the enclosure itself (no BMC): the same cut as the BMC's.
             Action::CutPeerEnclosure => self.disk.set_cut(c.peer(), true),
@@ -779,7 +772,7 @@ impl World {
         match a {
             Action::CutPeerEnclosure => self.start_op(NodeId::Bmc(c), Op::BmcFence),
             Action::RestorePeerEnclosure => self.disk.set_cut(c.peer(), false),
-            Action::ResetPeerHost if self.hosts[ci(c.peer())].node.is_some() => {
+            Action::ResetPeerHost if self.hosts[c.peer().index()].node.is_some() => {
                 self.reset_host(c.peer(), "reset by the peer's BMC");
             }
             _ => {}
@@ -795,7 +788,7 @@ impl World {
         let mut buf = [0u8; MAX_FRAME_LEN];
         match id {
             NodeId::Host(c) => {
-                let Some(n) = self.hosts[ci(c)].node.as_mut() else { return };
+                let Some(n) = self.hosts[c.index()].node.as_mut() else { return };
                 while let Some(t) = n.poll_transmit(local, &mut buf) {
                     frames.push((t.path, buf[..t.len].to_vec()));
                 }
@@ -807,7 +800,7 @@ impl World {
                 }
             }
             NodeId::Bmc(c) => {
-                let Some(n) = self.bmcs[ci(c)].node.as_mut() else { return };
+                let Some(n) = self.bmcs[c.index()].node.as_mut() else { return };
                 while let Some(t) = n.poll_transmit(local, &mut buf) {
                     frames.push((t.path, buf[..t.len].to_vec()));
                 }
@@ -851,14 +844,14 @@ impl World {
     }
 
     fn note_activation(&mut self, c: Controller) {
-        let slot = &self.hosts[ci(c)];
+        let slot = &self.hosts[c.index()];
         let active = slot.node.as_ref().filter(|n| n.is_active()).and_then(HostNode::held_epoch);
         let was = slot.was_active;
-        self.hosts[ci(c)].was_active = active.is_some();
+        self.hosts[c.index()].was_active = active.is_some();
         if let (Some(epoch), false) = (active, was) {
             self.activations.push((self.now, c, epoch));
             self.log(|| format!("host-{c} ACTIVE with epoch {epoch}"));
-            if let Some(p) = self.preempted[ci(c)]
+            if let Some(p) = self.preempted[c.index()]
                 && epoch <= p
             {
                 self.violate(format!(
@@ -883,7 +876,7 @@ impl World {
         let path = f.path;
         match f.link.to {
             NodeId::Host(c) => {
-                let s = &mut self.hosts[ci(c)];
+                let s = &mut self.hosts[c.index()];
                 if s.hung {
                     return;
                 }
@@ -892,7 +885,7 @@ impl World {
                 }
             }
             NodeId::Bmc(c) => {
-                if let Some(n) = self.bmcs[ci(c)].node.as_mut() {
+                if let Some(n) = self.bmcs[c.index()].node.as_mut() {
                     let _ = n.handle_frame(local, path, &f.bytes);
                 }
             }
@@ -912,20 +905,20 @@ impl World {
             NodeId::Host(c) => {
                 let completion = match p.op {
                     Op::Persist(e) => {
-                        let s = &mut self.hosts[ci(c)];
+                        let s = &mut self.hosts[c.index()];
                         s.durable_epoch = s.durable_epoch.max(e);
                         Completion::EpochPersisted { epoch: e, ok: true }
                     }
                     Op::Fence(e, key) => {
                         let (result, preempted) = self.disk.fence_and_reserve(c, key);
                         if let Some(pe) = preempted {
-                            let slot = &mut self.preempted[ci(c.peer())];
+                            let slot = &mut self.preempted[c.peer().index()];
                             *slot = Some(slot.map_or(pe, |x| x.max(pe)));
                         }
                         Completion::Fenced { epoch: e, result }
                     }
                     Op::Import(e) => {
-                        let fail = std::mem::take(&mut self.hosts[ci(c)].fail_import);
+                        let fail = std::mem::take(&mut self.hosts[c.index()].fail_import);
                         Completion::PoolsImported { epoch: e, ok: !fail && !self.disk.is_cut(c) }
                     }
                     Op::Vips(e) => {
@@ -933,7 +926,7 @@ impl World {
                         Completion::VipsRaised { epoch: e }
                     }
                     Op::Export(e) => {
-                        let fail = std::mem::take(&mut self.hosts[ci(c)].fail_export);
+                        let fail = std::mem::take(&mut self.hosts[c.index()].fail_export);
                         Completion::PoolsExported { epoch: e, ok: !fail }
                     }
                     // Applied when it started (see `start_op`).
@@ -943,7 +936,7 @@ impl World {
                     }
                     Op::BmcFence => return,
                 };
-                if let Some(n) = self.hosts[ci(c)].node.as_mut() {
+                if let Some(n) = self.hosts[c.index()].node.as_mut() {
                     n.handle_completion(local, completion);
                 }
             }
@@ -951,7 +944,7 @@ impl World {
                 if p.op == Op::BmcFence {
                     self.disk.set_cut(c.peer(), true);
                 }
-                if let Some(n) = self.bmcs[ci(c)].node.as_mut() {
+                if let Some(n) = self.bmcs[c.index()].node.as_mut() {
                     n.handle_completion(local, Completion::PeerFenced { ok: true });
                 }
             }
@@ -969,7 +962,7 @@ impl World {
             }
         };
         for c in [Controller::A, Controller::B] {
-            let s = &self.hosts[ci(c)];
+            let s = &self.hosts[c.index()];
             if let Some(n) = &s.node {
                 if !s.hung
                     && let Some(t) = n.poll_timeout()
@@ -982,7 +975,7 @@ impl World {
             } else if let Some(t) = s.restart_at {
                 consider(t, Timed::Restart(NodeId::Host(c)));
             }
-            let b = &self.bmcs[ci(c)];
+            let b = &self.bmcs[c.index()];
             if let Some(n) = &b.node {
                 if let Some(t) = n.poll_timeout() {
                     consider(self.to_world(NodeId::Bmc(c), t), Timed::Timer(NodeId::Bmc(c)));
@@ -1007,12 +1000,12 @@ impl World {
                 let local = self.local_now(id);
                 match id {
                     NodeId::Host(c) => {
-                        if let Some(n) = self.hosts[ci(c)].node.as_mut() {
+                        if let Some(n) = self.hosts[c.index()].node.as_mut() {
                             n.handle_timeout(local);
                         }
                     }
                     NodeId::Bmc(c) => {
-                        if let Some(n) = self.bmcs[ci(c)].node.as_mut() {
+                        if let Some(n) = self.bmcs[c.index()].node.as_mut() {
                             n.handle_timeout(local);
                         }
                     }
@@ -1050,7 +1043,7 @@ impl World {
 
     fn runnable(&self, n: NodeId) -> bool {
         match n {
-            NodeId::Host(c) => !self.hosts[ci(c)].hung,
+            NodeId::Host(c) => !self.hosts[c.index()].hung,
             NodeId::Bmc(_) => true,
         }
     }
@@ -1143,7 +1136,7 @@ impl World {
     pub fn summary(&self) -> String {
         let mut s = String::new();
         for c in [Controller::A, Controller::B] {
-            let slot = &self.hosts[ci(c)];
+            let slot = &self.hosts[c.index()];
             let _ = match &slot.node {
                 Some(n) => write!(
                     s,
@@ -1161,7 +1154,7 @@ impl World {
 
     /// Give `c` the health `f(health)` returns.
     pub fn update_health(&mut self, c: Controller, f: impl FnOnce(&mut LocalHealth)) {
-        let mut h = self.hosts[ci(c)].health.clone();
+        let mut h = self.hosts[c.index()].health.clone();
         f(&mut h);
         self.set_health(c, h);
     }
@@ -1169,7 +1162,7 @@ impl World {
     /// Change `c`'s BMC's view of its host's power.
     pub fn set_host_power(&mut self, c: Controller, powered: bool) {
         let local = self.local_now(NodeId::Bmc(c));
-        if let Some(n) = self.bmcs[ci(c)].node.as_mut() {
+        if let Some(n) = self.bmcs[c.index()].node.as_mut() {
             n.handle_health(local, BmcHealth { host_powered: powered });
         }
         self.drain(NodeId::Bmc(c));

@@ -55,6 +55,14 @@ impl Controller {
         }
     }
 
+    /// 0 for A, 1 for B: the slot of per-controller arrays.
+    pub const fn index(self) -> usize {
+        match self {
+            Self::A => 0,
+            Self::B => 1,
+        }
+    }
+
     /// `'A'` or `'B'`.
     pub const fn letter(self) -> char {
         match self {

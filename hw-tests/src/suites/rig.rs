@@ -335,6 +335,33 @@ impl Rig {
     }
 }
 
+/// Run `kill` while the client namespace watches for `survivor`'s first ARP answer for
+/// the VIP (asking every `period`, for at most `limit`): the instant `kill` started,
+/// what it returned, and when the survivor first answered. If `kill` fails the watch
+/// stops at once.
+pub fn kill_and_watch_arp<T>(
+    client_ns: &str,
+    survivor: Controller,
+    period: Duration,
+    limit: Duration,
+    kill: impl FnOnce() -> Result<T, String>,
+) -> (Instant, Result<T, String>, Result<Option<Instant>, String>) {
+    let stop = AtomicBool::new(false);
+    let (ready_tx, ready_rx) = mpsc::channel();
+    std::thread::scope(|s| {
+        let watcher = s.spawn(|| arp_watch(client_ns, mac_of(survivor), period, limit, ready_tx, &stop));
+        let started =
+            ready_rx.recv_timeout(Duration::from_secs(5)).map_err(|_| "the ARP watcher did not start");
+        let t_kill = Instant::now();
+        let killed = started.map_err(str::to_owned).and_then(|()| kill());
+        if killed.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let arp = watcher.join().unwrap_or_else(|_| Err("the ARP watcher panicked".into()));
+        (t_kill, killed, arp)
+    })
+}
+
 /// From the client namespace `client_ns`, ask for the VIP every `period` until `want`
 /// answers, `stop` is set or `limit` passes; `ready` is told once the socket is open.
 /// The time of `want`'s first answer.
@@ -806,13 +833,6 @@ pub struct Pair {
     rt: tokio::runtime::Runtime,
 }
 
-fn idx(c: Controller) -> usize {
-    match c {
-        Controller::A => 0,
-        Controller::B => 1,
-    }
-}
-
 impl Pair {
     /// A fresh rig and directory with both configurations written; nothing running.
     pub fn new(bins: &Binaries) -> Result<Self, String> {
@@ -860,7 +880,7 @@ impl Pair {
 
     /// A controller's API socket.
     pub fn socket(&self, c: Controller) -> PathBuf {
-        self.clients[idx(c)].socket().to_path_buf()
+        self.clients[c.index()].socket().to_path_buf()
     }
 
     /// The binaries in use.
@@ -870,7 +890,7 @@ impl Pair {
 
     /// Start (or restart) a controller's daemon.
     pub fn start(&mut self, c: Controller) -> Result<(), String> {
-        if let Some(mut old) = self.daemons[idx(c)].take() {
+        if let Some(mut old) = self.daemons[c.index()].take() {
             old.kill();
         }
         let d = Daemon::spawn(
@@ -879,25 +899,25 @@ impl Pair {
             &Self::config_path(self.dir.path(), c),
             &self.log_path(c),
         )?;
-        self.daemons[idx(c)] = Some(d);
+        self.daemons[c.index()] = Some(d);
         Ok(())
     }
 
     /// SIGKILL a controller's daemon and reap it.
     pub fn kill(&mut self, c: Controller) -> Result<(), String> {
-        let d = self.daemons[idx(c)].as_mut().ok_or_else(|| format!("{c} is not running"))?;
+        let d = self.daemons[c.index()].as_mut().ok_or_else(|| format!("{c} is not running"))?;
         d.kill();
         Ok(())
     }
 
     /// Send a signal to a controller's daemon.
     pub fn signal(&self, c: Controller, sig: Signal) -> Result<(), String> {
-        self.daemons[idx(c)].as_ref().ok_or_else(|| format!("{c} is not running"))?.signal(sig)
+        self.daemons[c.index()].as_ref().ok_or_else(|| format!("{c} is not running"))?.signal(sig)
     }
 
     /// How a controller's daemon ended, if it has.
     pub fn exit_status(&mut self, c: Controller) -> Option<ExitStatus> {
-        self.daemons[idx(c)].as_mut().and_then(Daemon::exit_status)
+        self.daemons[c.index()].as_mut().and_then(Daemon::exit_status)
     }
 
     /// Run an async API call to completion.
@@ -907,12 +927,12 @@ impl Pair {
 
     /// A controller's API client.
     pub fn client(&self, c: Controller) -> &ApiClient {
-        &self.clients[idx(c)]
+        &self.clients[c.index()]
     }
 
     /// `GET /v1/status`.
     pub fn status(&self, c: Controller) -> Result<StatusJson, String> {
-        self.block_on(self.clients[idx(c)].status()).map_err(|e| e.to_string())
+        self.block_on(self.clients[c.index()].status()).map_err(|e| e.to_string())
     }
 
     /// What a controller looks like now.
@@ -928,7 +948,7 @@ impl Pair {
 
     /// Set failover disabled / enabled through a controller's API.
     pub fn set_disabled(&self, c: Controller, disabled: bool) -> Result<SettingsJson, String> {
-        let client = &self.clients[idx(c)];
+        let client = &self.clients[c.index()];
         let s = self.block_on(client.settings()).map_err(|e| format!("{c}: GET settings: {e}"))?;
         let want = SettingsJson { disabled, ..s };
         self.block_on(client.set_settings(&want)).map_err(|e| format!("{c}: PUT settings: {e}"))

@@ -44,13 +44,6 @@ pub struct Controllers {
     rt: tokio::runtime::Runtime,
 }
 
-fn idx(c: Controller) -> usize {
-    match c {
-        Controller::A => 0,
-        Controller::B => 1,
-    }
-}
-
 fn lower(c: Controller) -> String {
     c.letter().to_ascii_lowercase().to_string()
 }
@@ -185,7 +178,7 @@ impl Controllers {
             [free_tcp_port().map_err(|e| e.to_string())?, free_tcp_port().map_err(|e| e.to_string())?];
         for c in [Controller::A, Controller::B] {
             let path = Self::config_path(d, c);
-            fs::write(&path, config(d, c, link, ui_ports[idx(c)], &hash))
+            fs::write(&path, config(d, c, link, ui_ports[c.index()], &hash))
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
         let clients = [Controller::A, Controller::B].map(|c| {
@@ -206,12 +199,12 @@ impl Controllers {
     /// The base URL of a controller's UI (`http://` for A, `https://` for B).
     pub fn url(&self, c: Controller) -> String {
         let scheme = if c == Controller::A { "http" } else { "https" };
-        format!("{scheme}://127.0.0.1:{}", self.ui_ports[idx(c)])
+        format!("{scheme}://127.0.0.1:{}", self.ui_ports[c.index()])
     }
 
     /// Start (or restart) a controller.
     pub fn start(&mut self, c: Controller) -> Result<(), String> {
-        self.daemons[idx(c)] = None;
+        self.daemons[c.index()] = None;
         let log = self.log_path(c);
         let mut out = OpenOptions::new()
             .create(true)
@@ -239,28 +232,28 @@ impl Controllers {
             });
         }
         let child = cmd.spawn().map_err(|e| format!("starting failoverd {c}: {e}"))?;
-        self.daemons[idx(c)] = Some(Daemon(child));
+        self.daemons[c.index()] = Some(Daemon(child));
         Ok(())
     }
 
     /// SIGKILL a controller (what a crash or a power loss does).
     pub fn kill(&mut self, c: Controller) {
-        self.daemons[idx(c)] = None;
+        self.daemons[c.index()] = None;
     }
 
     /// A controller's status over its API.
     pub fn status(&self, c: Controller) -> Result<StatusJson, String> {
-        self.rt.block_on(self.clients[idx(c)].status()).map_err(|e| format!("{c}: status: {e}"))
+        self.rt.block_on(self.clients[c.index()].status()).map_err(|e| format!("{c}: status: {e}"))
     }
 
     /// A controller's failover settings over its API.
     pub fn settings(&self, c: Controller) -> Result<SettingsJson, String> {
-        self.rt.block_on(self.clients[idx(c)].settings()).map_err(|e| format!("{c}: settings: {e}"))
+        self.rt.block_on(self.clients[c.index()].settings()).map_err(|e| format!("{c}: settings: {e}"))
     }
 
     /// A controller's interfaces over its API.
     pub fn interfaces(&self, c: Controller) -> Result<Vec<InterfaceJson>, String> {
-        self.rt.block_on(self.clients[idx(c)].interfaces()).map_err(|e| format!("{c}: interfaces: {e}"))
+        self.rt.block_on(self.clients[c.index()].interfaces()).map_err(|e| format!("{c}: interfaces: {e}"))
     }
 
     /// Wait until `c`'s status satisfies `want`.

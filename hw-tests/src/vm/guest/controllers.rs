@@ -53,13 +53,6 @@ pub struct Options {
     pub led: bool,
 }
 
-fn idx(c: Controller) -> usize {
-    match c {
-        A => 0,
-        B => 1,
-    }
-}
-
 /// Both controllers' files, daemons and API clients.
 pub struct Controllers<'r> {
     rig: &'r Rig,
@@ -114,36 +107,36 @@ impl<'r> Controllers<'r> {
     /// Start a controller's daemon.
     pub fn start(&mut self, c: Controller) -> Result<(), String> {
         let d = self.rig.spawn_failoverd(c, &config_path(&self.dir, c), &self.log_path(c))?;
-        self.daemons[idx(c)] = Some(d);
+        self.daemons[c.index()] = Some(d);
         Ok(())
     }
 
     /// SIGKILL a controller's daemon (and reap it).
     pub fn kill(&mut self, c: Controller) {
-        if let Some(mut d) = self.daemons[idx(c)].take() {
+        if let Some(mut d) = self.daemons[c.index()].take() {
             d.kill();
         }
     }
 
     /// Signal a controller's daemon.
     pub fn signal(&self, c: Controller, sig: Signal) -> Result<(), String> {
-        self.daemons[idx(c)].as_ref().ok_or_else(|| format!("{c} is not running"))?.signal(sig)
+        self.daemons[c.index()].as_ref().ok_or_else(|| format!("{c} is not running"))?.signal(sig)
     }
 
     /// `GET /v1/status`.
     pub fn status(&self, c: Controller) -> Result<StatusJson, String> {
-        self.rt.block_on(self.clients[idx(c)].status()).map_err(|e| format!("{c}: status: {e}"))
+        self.rt.block_on(self.clients[c.index()].status()).map_err(|e| format!("{c}: status: {e}"))
     }
 
     /// `POST /v1/giveback` on `c`.
     pub fn giveback(&self, c: Controller) -> Result<(), String> {
-        self.rt.block_on(self.clients[idx(c)].giveback()).map_err(|e| format!("{c}: giveback: {e}"))
+        self.rt.block_on(self.clients[c.index()].giveback()).map_err(|e| format!("{c}: giveback: {e}"))
     }
 
     /// `POST /v1/takeover` on `c`.
     pub fn takeover(&self, c: Controller, force: bool) -> Result<(), String> {
         self.rt
-            .block_on(self.clients[idx(c)].takeover(&TakeoverJson { force }))
+            .block_on(self.clients[c.index()].takeover(&TakeoverJson { force }))
             .map_err(|e| format!("{c}: takeover: {e}"))
     }
 
@@ -239,7 +232,7 @@ pub fn config_toml(
     let me = c.letter();
     let d = dir.display();
     let ns = net::ns(c);
-    let (local, peer) = (net::link_addr(c), net::link_addr(net::peer(c)));
+    let (local, peer) = (net::link_addr(c), net::link_addr(c.peer()));
     let devices: Vec<PathBuf> = o
         .disks
         .iter()
@@ -249,7 +242,7 @@ pub fn config_toml(
         .collect::<Result<_, _>>()?;
     let chip = rig.gpio.cdev();
     let chip = chip.display();
-    let enclosure = match o.enclosure[idx(c)] {
+    let enclosure = match o.enclosure[c.index()] {
         Enclosure::None => "{ kind = \"none\" }".to_owned(),
         Enclosure::I2c => {
             format!(
@@ -259,7 +252,7 @@ pub fn config_toml(
             )
         }
         Enclosure::Gpio => {
-            let peer = net::peer(c).letter().to_ascii_lowercase();
+            let peer = c.peer().letter().to_ascii_lowercase();
             format!("{{ kind = \"gpio\", chip = \"{chip}\", peer_line = \"fence-{peer}\" }}")
         }
     };
@@ -269,7 +262,7 @@ pub fn config_toml(
     } else {
         "{ kind = \"none\" }".to_owned()
     };
-    let peer_lower = net::peer(c).letter().to_ascii_lowercase();
+    let peer_lower = c.peer().letter().to_ascii_lowercase();
     Ok(format!(
         r#"# Written by hw-tests (vm suite) for controller {me}: real backends.
 [node]

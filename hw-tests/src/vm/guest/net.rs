@@ -26,14 +26,6 @@ pub fn link_addr(c: Controller) -> Ipv4Addr {
     }
 }
 
-/// The other controller.
-pub fn peer(c: Controller) -> Controller {
-    match c {
-        Controller::A => Controller::B,
-        Controller::B => Controller::A,
-    }
-}
-
 /// `ip` with arguments.
 pub fn ip(args: &[&str]) -> Result<String, String> {
     run_cmd("ip", args)
@@ -63,7 +55,7 @@ pub fn exec(c: Controller, cmd: &str, args: &[&str]) -> Result<String, String> {
 
 /// One ICMP echo from `c` to its peer over the link (busybox ping).
 pub fn ping_peer(c: Controller) -> Result<(), String> {
-    let to = link_addr(peer(c)).to_string();
+    let to = link_addr(c.peer()).to_string();
     exec(c, "busybox", &["ping", "-c", "1", "-W", "3", &to]).map(|_| ())
 }
 
