@@ -30,13 +30,12 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use failover_core::wire::Controller::{self, A, B};
 
 use crate::stats::{Summary, summarize};
-use crate::suites::rig::{self, HEARTBEAT_MS, Pair, SETTLE_LIMIT, TIMEOUT_MS, mac_of, status_line};
+use crate::suites::rig::{self, HEARTBEAT_MS, Pair, SETTLE_LIMIT, TIMEOUT_MS, status_line};
 
 /// Options of the failover bench.
 #[derive(Clone, Copy, Debug)]
@@ -245,27 +244,14 @@ fn round(p: &mut Pair, active: Controller, epoch: u64) -> Result<Round, String> 
     p.expect_serving(active, true)?;
     ensure(!p.rig.has_vip(survivor)?, || format!("{survivor} holds the VIP before the kill"))?;
     let client_ns = p.rig.client_ns();
-    let stop = AtomicBool::new(false);
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let (t_kill, arp, status) = std::thread::scope(|s| {
-        let watcher = s.spawn(|| {
-            rig::arp_watch(&client_ns, mac_of(survivor), PROBE_PERIOD, SETTLE_LIMIT, ready_tx, &stop)
-        });
-        let started =
-            ready_rx.recv_timeout(Duration::from_secs(5)).map_err(|_| "the ARP watcher did not start");
-        let t_kill = Instant::now();
-        let status = started.map_err(str::to_owned).and_then(|()| {
+    let (t_kill, status, arp) =
+        rig::kill_and_watch_arp(&client_ns, survivor, PROBE_PERIOD, SETTLE_LIMIT, || {
             p.kill(active)?;
-            p.wait_status(survivor, SETTLE_LIMIT, "to become MASTER", |s| s.status == "MASTER")
+            let s = p.wait_status(survivor, SETTLE_LIMIT, "to become MASTER", |s| s.status == "MASTER")?;
+            Ok((s, Instant::now()))
         });
-        let api = t_kill.elapsed();
-        if status.is_err() {
-            stop.store(true, Ordering::Relaxed);
-        }
-        let arp = watcher.join().unwrap_or_else(|_| Err("the ARP watcher panicked".into()));
-        (t_kill, arp, status.map(|s| (s, api)))
-    });
-    let (s, api) = status?;
+    let (s, api_at) = status?;
+    let api = api_at.saturating_duration_since(t_kill);
     let arp_at = arp?.ok_or_else(|| format!("{survivor} never answered ARP for the VIP"))?;
     ensure(s.epoch == epoch + 1, || {
         format!("{survivor} took over at epoch {}, expected {}", s.epoch, epoch + 1)
