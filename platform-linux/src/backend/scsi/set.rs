@@ -1,7 +1,29 @@
 //! The shared disks of one controller: [`DiskOwnership`] over SCSI-3 persistent
 //! reservations, every disk in parallel.
+//!
+//! ## Per-disk threads
+//!
+//! Each disk but the first has a thread of its own, started with the set and fed jobs
+//! over a channel (`DiskThreads`); the first disk runs on the calling thread, so a
+//! one-disk set starts none. Not a thread per disk per operation (what this did first):
+//! failoverd runs under `mlockall(MCL_CURRENT | MCL_FUTURE)`, so every new thread's
+//! stack (2 MiB by default) is faulted in and locked whole, under the process's mmap
+//! lock, before the thread runs; with a reservation check every ~100 ms and an INQUIRY
+//! sweep every ~500 ms, that was most of the work. In the TCG VM a 32-disk check took
+//! 101 ms so (32 ms without mlockall, 6 ms with these threads); the C library's cache
+//! of thread stacks (40 MiB) hid most of it for a few disks. Threads started with the
+//! set are locked once, by `MCL_CURRENT` (the service opens its disks before it locks
+//! its memory), and have [`DISK_THREAD_STACK`]: 32 disks lock 8 MiB of stacks, not 64.
+//!
+//! A disk's jobs run in order, so an operation may wait for another's commands on the
+//! same disk (milliseconds); every job keeps the deadline its operation set, so jobs
+//! queued behind a hung disk fail by their deadlines, as before. The caller waits for
+//! every disk's answer, as before.
 
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use failover_core::node::{FenceResult, ReservationKey};
@@ -38,13 +60,23 @@ impl Default for Timeouts {
     }
 }
 
+/// Stack of each per-disk thread (and of the threads that open the disks). The
+/// per-disk work keeps its buffers on the heap ([`ScsiDevice`] allocates every data
+/// buffer; on the stack are an `sg_io_hdr`, 64 bytes of sense, and the frames of the
+/// retry loops and of logging): a debug build logging at TRACE level through unit
+/// attentions, conflicts and errors runs in 32 KiB and overflows 24 KiB (a release
+/// build needs less). The `disk_threads_do_with_a_small_stack` test runs that on a
+/// quarter of this; the rest is margin, for a panic's message and backtrace and for
+/// whatever the subscriber does.
+pub const DISK_THREAD_STACK: usize = 256 * 1024;
+
 /// One controller's paths to the shared disks, one per logical unit.
 #[derive(Debug)]
 pub struct ScsiDiskSet {
     port: Controller,
     preempt: PreemptMode,
     timeouts: Timeouts,
-    disks: Vec<ScsiDevice>,
+    disks: DiskThreads,
 }
 
 impl ScsiDiskSet {
@@ -63,7 +95,7 @@ impl ScsiDiskSet {
         timeouts: Timeouts,
     ) -> Result<Self, BackendError> {
         let deadline = Instant::now() + timeouts.disk;
-        let opened = parallel(devices, |path| ScsiDevice::open(path, timeouts.command, deadline));
+        let opened = open_all(devices, |path| ScsiDevice::open(path, timeouts.command, deadline));
         let disks = opened.into_iter().collect::<Result<Vec<_>, _>>()?;
         Self::from_devices(disks, preempt, port, timeouts)
     }
@@ -92,6 +124,7 @@ impl ScsiDiskSet {
                 });
             }
         }
+        let disks = DiskThreads::start(disks, DISK_THREAD_STACK);
         Ok(Self { port, preempt, timeouts, disks })
     }
 
@@ -112,7 +145,7 @@ impl ScsiDiskSet {
 
     /// The devices, in configuration order.
     pub fn devices(&self) -> &[ScsiDevice] {
-        &self.disks
+        &self.disks.disks
     }
 
     fn check_key(&self, key: ReservationKey) -> Result<(), BackendError> {
@@ -125,13 +158,13 @@ impl ScsiDiskSet {
 
     /// Run `f` on every disk in parallel with one deadline, results in disk order;
     /// each disk's time is logged.
-    fn each_disk<R: Send>(
+    fn each_disk<R: Send + 'static>(
         &self,
         op: &'static str,
-        f: impl Fn(&ScsiDevice, Instant) -> Result<R, BackendError> + Sync,
+        f: impl Fn(&ScsiDevice, Instant) -> Result<R, BackendError> + Send + Sync + 'static,
     ) -> Vec<Result<R, BackendError>> {
         let deadline = Instant::now() + self.timeouts.disk;
-        parallel(&self.disks, |d| {
+        self.disks.run(move |d| {
             let t0 = Instant::now();
             let r = f(d, deadline);
             let ms = t0.elapsed().as_secs_f64() * 1e3;
@@ -146,13 +179,112 @@ impl ScsiDiskSet {
         key: ReservationKey,
     ) -> Result<Vec<Result<FenceResult, BackendError>>, BackendError> {
         self.check_key(key)?;
-        Ok(self.each_disk("fence", |d, deadline| fence_disk(d, key, self.preempt, deadline)))
+        let mode = self.preempt;
+        Ok(self.each_disk("fence", move |d, deadline| fence_disk(d, key, mode, deadline)))
     }
 }
 
-/// Run `f` on every item in its own thread, results in item order. If the OS will not
-/// start a thread, that item runs on the calling thread instead.
-fn parallel<T: Sync, R: Send>(
+/// A job for one disk's thread.
+type Job = Box<dyn FnOnce(&ScsiDevice) + Send>;
+
+/// The disks and their threads (see the module's documentation): disk 0 runs on the
+/// caller; every other disk has a thread, started once, that runs the jobs sent to it
+/// in order until the set is dropped. If the OS will not start a disk's thread, that
+/// disk runs on the caller too.
+#[derive(Debug)]
+struct DiskThreads {
+    disks: Arc<[ScsiDevice]>,
+    /// `jobs[i]` feeds disk `i + 1`'s thread.
+    jobs: Vec<Option<mpsc::Sender<Job>>>,
+}
+
+impl DiskThreads {
+    fn start(disks: Vec<ScsiDevice>, stack: usize) -> Self {
+        let disks: Arc<[ScsiDevice]> = disks.into();
+        let jobs = (1..disks.len())
+            .map(|i| {
+                let (tx, rx) = mpsc::channel::<Job>();
+                let mine = Arc::clone(&disks);
+                let spawned = std::thread::Builder::new()
+                    .name("scsi-disk".into())
+                    .stack_size(stack)
+                    .spawn(move || {
+                        // Ends when the set is dropped (and the jobs queued before are done).
+                        for job in rx {
+                            job(&mine[i]);
+                        }
+                    });
+                match spawned {
+                    Ok(_) => Some(tx),
+                    Err(e) => {
+                        tracing::warn!(disk = %disks[i].name(), error = %e, "cannot start the disk's thread; it runs with the first disk's");
+                        None
+                    }
+                }
+            })
+            .collect();
+        Self { disks, jobs }
+    }
+
+    /// `f` on every disk at once, results in disk order. A panic in `f` is carried to
+    /// the caller once every disk is done.
+    fn run<R: Send + 'static>(
+        &self,
+        f: impl Fn(&ScsiDevice) -> Result<R, BackendError> + Send + Sync + 'static,
+    ) -> Vec<Result<R, BackendError>> {
+        let f = Arc::new(f);
+        let (tx, rx) = mpsc::channel();
+        // Jobs come back through the channel whoever runs them; the caller runs those
+        // with no thread, after the threads have theirs.
+        let job = |i: usize| -> Job {
+            let (f, tx) = (Arc::clone(&f), tx.clone());
+            // The caller's subscriber, if it has its own (tests): the disk logs where
+            // the operation does.
+            let dispatch = tracing::dispatcher::get_default(Clone::clone);
+            Box::new(move |d: &ScsiDevice| {
+                let r =
+                    catch_unwind(AssertUnwindSafe(|| tracing::dispatcher::with_default(&dispatch, || f(d))));
+                // The caller is waiting for it: it does not hang up before every disk answered.
+                let _ = tx.send((i, r));
+            })
+        };
+        let mut on_caller = vec![0];
+        for (i, thread) in self.jobs.iter().enumerate().map(|(i, t)| (i + 1, t)) {
+            match thread.as_ref().map(|t| t.send(job(i))) {
+                Some(Ok(())) => {}
+                // A thread gone (it cannot end while the set lives) or never started.
+                Some(Err(_)) | None => on_caller.push(i),
+            }
+        }
+        for i in on_caller {
+            job(i)(&self.disks[i]);
+        }
+        drop(tx);
+        let mut results: Vec<Option<Result<R, BackendError>>> = self.disks.iter().map(|_| None).collect();
+        let mut panic = None;
+        for (i, r) in rx.iter().take(self.disks.len()) {
+            match r {
+                Ok(r) => results[i] = Some(r),
+                Err(p) => {
+                    panic.get_or_insert(p);
+                }
+            }
+        }
+        if let Some(p) = panic {
+            resume_unwind(p);
+        }
+        results
+            .into_iter()
+            .zip(self.disks.iter())
+            // Cannot happen: every job answers, even one that panics.
+            .map(|(r, d)| r.unwrap_or_else(|| Err(BackendError::Timeout { disk: d.name().to_owned() })))
+            .collect()
+    }
+}
+
+/// Open every item at once, one thread each but the first, results in item order. If
+/// the OS will not start a thread, that item is opened on the calling thread instead.
+fn open_all<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(&T) -> Result<R, BackendError> + Sync,
 ) -> Vec<Result<R, BackendError>> {
@@ -162,20 +294,24 @@ fn parallel<T: Sync, R: Send>(
     }
     std::thread::scope(|s| {
         let f = &f;
-        let jobs: Vec<_> = items
+        let Some((first, rest)) = items.split_first() else { return Vec::new() };
+        let jobs: Vec<_> = rest
             .iter()
             .map(|item| {
-                match std::thread::Builder::new().name("scsi-disk".into()).spawn_scoped(s, move || f(item)) {
+                let thread =
+                    std::thread::Builder::new().name("scsi-disk".into()).stack_size(DISK_THREAD_STACK);
+                match thread.spawn_scoped(s, move || f(item)) {
                     Ok(h) => Job::Running(h),
                     Err(_) => Job::Finished(f(item)),
                 }
             })
             .collect();
-        jobs.into_iter()
-            .map(|j| match j {
-                Job::Running(h) => h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        let first = f(first);
+        std::iter::once(first)
+            .chain(jobs.into_iter().map(|j| match j {
+                Job::Running(h) => h.join().unwrap_or_else(|panic| resume_unwind(panic)),
                 Job::Finished(r) => r,
-            })
+            }))
             .collect()
     })
 }
@@ -314,10 +450,10 @@ fn summarize(results: &[Result<FenceResult, BackendError>]) -> FenceOutcome {
 
 impl DiskOwnership for ScsiDiskSet {
     fn describe(&self) -> String {
-        let paths: Vec<String> = self.disks.iter().map(|d| d.path().display().to_string()).collect();
+        let paths: Vec<String> = self.devices().iter().map(|d| d.path().display().to_string()).collect();
         format!(
             "SCSI-3 PR on {} disks ({}) via port {}, {}",
-            self.disks.len(),
+            paths.len(),
             paths.join(", "),
             self.port,
             self.preempt.as_str()
@@ -332,10 +468,10 @@ impl DiskOwnership for ScsiDiskSet {
     /// rather than this controller claiming it has no fence at all.
     fn disk_serials(&self) -> Result<Vec<String>, BackendError> {
         let deadline = Instant::now() + self.timeouts.command;
-        let answers = parallel(&self.disks, |d| d.inquiry(deadline));
-        let mut ids = Vec::with_capacity(self.disks.len());
+        let answers = self.disks.run(move |d| d.inquiry(deadline));
+        let mut ids = Vec::with_capacity(answers.len());
         let mut first_error = None;
-        for (d, r) in self.disks.iter().zip(answers) {
+        for (d, r) in self.devices().iter().zip(answers) {
             match r {
                 Ok(_) => ids.push(d.id().to_owned()),
                 Err(e) => {
@@ -356,7 +492,7 @@ impl DiskOwnership for ScsiDiskSet {
     fn fence_and_reserve(&self, key: ReservationKey) -> Result<FenceOutcome, BackendError> {
         let t0 = Instant::now();
         let results = self.fence_disks(key)?;
-        for (d, r) in self.disks.iter().zip(&results) {
+        for (d, r) in self.devices().iter().zip(&results) {
             match r {
                 Ok(FenceResult::Superseded { epoch }) => {
                     tracing::info!(disk = %d.name(), epoch, %key, "fence superseded by a newer key");
@@ -379,7 +515,7 @@ impl DiskOwnership for ScsiDiskSet {
 
     fn release(&self, key: ReservationKey) -> Result<(), BackendError> {
         self.check_key(key)?;
-        self.each_disk("release", |d, deadline| release_disk(d, key, deadline)).into_iter().collect()
+        self.each_disk("release", move |d, deadline| release_disk(d, key, deadline)).into_iter().collect()
     }
 
     /// `false` as soon as one disk that answers shows our key gone: the peer fenced us
@@ -389,8 +525,8 @@ impl DiskOwnership for ScsiDiskSet {
     /// answers at all.
     fn check(&self, key: ReservationKey) -> Result<bool, BackendError> {
         self.check_key(key)?;
-        let results = self.each_disk("check", |d, deadline| check_disk(d, key, deadline));
-        judge_check(self.disks.iter().map(ScsiDevice::name), results)
+        let results = self.each_disk("check", move |d, deadline| check_disk(d, key, deadline));
+        judge_check(self.devices().iter().map(ScsiDevice::name), results)
     }
 }
 
@@ -443,5 +579,163 @@ mod check_tests {
             judge(vec![Err(gone("d0")), Err(gone("d1")), Err(gone("d2"))]),
             Err(BackendError::NoPath { disk }) if disk == "d0"
         ));
+    }
+}
+
+#[cfg(test)]
+mod thread_tests {
+    use std::sync::Arc;
+    use std::thread::ThreadId;
+
+    use failover_core::wire::Controller::{A, B};
+
+    use super::*;
+    use crate::backend::scsi::fake::{FakeLun, Fault};
+
+    const LIMITS: Timeouts = Timeouts { command: Duration::from_secs(2), disk: Duration::from_secs(5) };
+
+    fn devices(luns: &[Arc<FakeLun>], port: Controller) -> Vec<ScsiDevice> {
+        let deadline = Instant::now() + LIMITS.disk;
+        luns.iter()
+            .enumerate()
+            .map(|(i, l)| {
+                ScsiDevice::with_transport(
+                    format!("/dev/sg{port}{i}"),
+                    l.path(port),
+                    LIMITS.command,
+                    deadline,
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    fn luns(n: usize) -> Vec<Arc<FakeLun>> {
+        (0..n).map(|i| FakeLun::new(&format!("serial{i:02}"))).collect()
+    }
+
+    /// This thread's stack size, as the C library reports it.
+    fn stack_size() -> usize {
+        // SAFETY: `attr` is initialised by pthread_getattr_np before it is read and
+        // destroyed once; the out-pointers are valid locals.
+        unsafe {
+            let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+            assert_eq!(libc::pthread_getattr_np(libc::pthread_self(), &mut attr), 0);
+            let mut size = 0;
+            assert_eq!(libc::pthread_attr_getstacksize(&attr, &mut size), 0);
+            libc::pthread_attr_destroy(&mut attr);
+            size
+        }
+    }
+
+    #[test]
+    fn many_disks_one_thread_each_started_once_with_a_small_stack() {
+        const N: usize = 40;
+        let luns = luns(N);
+        let (a, b) = (
+            ScsiDiskSet::from_devices(devices(&luns, A), PreemptMode::Preempt, A, LIMITS).unwrap(),
+            ScsiDiskSet::from_devices(devices(&luns, B), PreemptMode::Preempt, B, LIMITS).unwrap(),
+        );
+        let threads = || a.disks.run(|_| Ok((std::thread::current().id(), stack_size())));
+        let first: Vec<(ThreadId, usize)> = threads().into_iter().map(Result::unwrap).collect();
+        let again: Vec<(ThreadId, usize)> = threads().into_iter().map(Result::unwrap).collect();
+        assert_eq!(first, again, "every operation runs on the same threads");
+        let me = std::thread::current().id();
+        assert_eq!(first[0].0, me, "the first disk runs on the caller");
+        let mut ids: Vec<ThreadId> = first.iter().map(|&(id, _)| id).collect();
+        ids.sort_by_key(|id| format!("{id:?}"));
+        ids.dedup();
+        assert_eq!(ids.len(), N, "one thread per disk");
+        for &(_, stack) in &first[1..] {
+            assert!(
+                (DISK_THREAD_STACK..=DISK_THREAD_STACK + 64 * 1024).contains(&stack),
+                "a disk thread's stack is {stack} bytes, not {DISK_THREAD_STACK}"
+            );
+        }
+        // The operations, in disk order on every disk.
+        let ka = ReservationKey::new(A, 1);
+        let kb = ReservationKey::new(B, 2);
+        assert_eq!(a.fence_and_reserve(ka).unwrap().disks_done as usize, N);
+        assert!(a.check(ka).unwrap());
+        assert_eq!(b.fence_and_reserve(kb).unwrap().disks_done as usize, N);
+        assert!(!a.check(ka).unwrap() && b.check(kb).unwrap());
+        let mut ids: Vec<String> = a.devices().iter().map(|d| d.id().to_owned()).collect();
+        ids.sort();
+        assert_eq!(a.disk_serials().unwrap(), ids);
+        luns[N - 1].inject(B, Fault::Os(libc::ENODEV));
+        let per_disk = b.fence_disks(kb).unwrap();
+        assert!(per_disk[..N - 1].iter().all(|r| matches!(r, Ok(FenceResult::Done))));
+        assert!(
+            matches!(&per_disk[N - 1], Err(BackendError::NoPath { disk }) if disk == b.devices()[N - 1].name())
+        );
+        b.release(kb).unwrap();
+        assert!(luns.iter().all(|l| l.state().lu.read_keys().keys.is_empty()));
+        assert_eq!(threads().into_iter().map(Result::unwrap).collect::<Vec<_>>(), first);
+        // Dropped, the set's threads end and let go of the devices.
+        drop((a, b));
+        let t0 = Instant::now();
+        while luns.iter().any(|l| Arc::strong_count(l) > 1) {
+            assert!(t0.elapsed() < Duration::from_secs(5), "the disk threads outlive their set");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_panic_reaches_the_caller_and_the_threads_live_on() {
+        let set = DiskThreads::start(devices(&luns(3), A), DISK_THREAD_STACK);
+        let caught = catch_unwind(AssertUnwindSafe(|| {
+            set.run(|d| if d.path().ends_with("sgA2") { panic!("disk 2") } else { Ok(()) })
+        }));
+        let msg = caught.unwrap_err().downcast::<&str>().map(|s| *s).unwrap_or_default();
+        assert_eq!(msg, "disk 2");
+        assert!(set.run(|_| Ok(())).iter().all(Result::is_ok));
+    }
+
+    /// The per-disk work fits a quarter of [`DISK_THREAD_STACK`]: in a debug build,
+    /// logging everything at TRACE level, through unit attentions, conflicts and errors.
+    #[test]
+    fn disk_threads_do_with_a_small_stack() {
+        let stack = DISK_THREAD_STACK / 4;
+        // Counts the lines the disk threads log.
+        #[derive(Clone, Default)]
+        struct Lines(Arc<std::sync::atomic::AtomicUsize>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if std::thread::current().name() == Some("scsi-disk") {
+                    self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_thread_names(true)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let luns = luns(4);
+            let a = DiskThreads::start(devices(&luns, A), stack);
+            let b = DiskThreads::start(devices(&luns, B), stack);
+            let mode = PreemptMode::Preempt;
+            for epoch in 1..4 {
+                let deadline = Instant::now() + LIMITS.disk;
+                let (ka, kb) = (ReservationKey::new(A, epoch * 2), ReservationKey::new(B, epoch * 2 + 1));
+                luns[1].inject(A, Fault::Os(libc::EIO));
+                let fenced = a.run(move |d| fence_disk(d, ka, mode, deadline));
+                assert!(matches!(fenced[1], Err(BackendError::Io { .. })), "{:?}", fenced[1]);
+                assert_eq!(fenced.iter().filter(|r| r.is_ok()).count(), 3);
+                assert!(b.run(move |d| fence_disk(d, kb, mode, deadline)).iter().all(Result::is_ok));
+                assert!(a.run(move |d| check_disk(d, ka, deadline)).iter().all(|r| matches!(r, Ok(false))));
+                assert!(a.run(move |d| release_disk(d, ka, deadline)).iter().all(Result::is_ok));
+                assert!(b.run(move |d| d.inquiry(deadline)).iter().all(Result::is_ok));
+            }
+        });
+        let logged = lines.0.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(logged > 20, "the disk threads logged {logged} lines");
     }
 }
