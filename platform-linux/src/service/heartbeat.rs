@@ -230,16 +230,27 @@ impl Loop {
             }
             self.flush(now);
             // 4. Sleep until the next deadline or input.
-            let timeout = self.node.poll_timeout().map_or(PollTimeout::NONE, |t| {
-                let us = t.saturating_since(self.clock.now()).micros();
-                PollTimeout::try_from(us.div_ceil(1000).min(60_000) as i32).unwrap_or(PollTimeout::NONE)
+            if let Some(s) = self.serial.as_mut() {
+                s.maintain(std::time::Instant::now());
+            }
+            // The next deadline: the core's, or a hung-up path L's next reopen.
+            let node_ms = self
+                .node
+                .poll_timeout()
+                .map(|t| t.saturating_since(self.clock.now()).micros().div_ceil(1000));
+            let serial_ms = self.serial.as_ref().and_then(SerialLink::next_wakeup).map(|at| {
+                u64::try_from(at.saturating_duration_since(std::time::Instant::now()).as_millis())
+                    .unwrap_or(u64::MAX)
+            });
+            let timeout = node_ms.into_iter().chain(serial_ms).min().map_or(PollTimeout::NONE, |ms| {
+                PollTimeout::try_from(ms.min(60_000) as i32).unwrap_or(PollTimeout::NONE)
             });
             let mut fds = vec![
                 PollFd::new(self.udp.as_fd(), PollFlags::POLLIN),
                 PollFd::new(self.wake.as_fd(), PollFlags::POLLIN),
             ];
-            if let Some(s) = &self.serial {
-                fds.push(PollFd::new(s.as_fd(), PollFlags::POLLIN));
+            if let Some(fd) = self.serial.as_ref().and_then(SerialLink::fd) {
+                fds.push(PollFd::new(fd, PollFlags::POLLIN));
             }
             let _ = poll(&mut fds, timeout);
         }
