@@ -118,6 +118,19 @@ impl LinuxEffects {
         self.pools_imported.load(Ordering::Relaxed)
     }
 
+    /// An orderly stop (SIGTERM): no more I/O, and the virtual IPs go with us, so that
+    /// once the peer takes over it alone answers for them (a stopped daemon that left
+    /// them configured would answer ARP beside the new active). The reservation stays:
+    /// the peer's fence takes it. Then the watchdog is stopped cleanly.
+    pub async fn shutdown(&self) {
+        self.stop_io();
+        if self.vips_up.load(Ordering::Acquire) {
+            self.drop_vips().await;
+            tracing::info!("virtual IPs removed on stop");
+        }
+        self.stop_watchdog();
+    }
+
     /// Stop the watchdog cleanly (magic close) on an orderly shutdown.
     pub fn stop_watchdog(&self) {
         if let Ok(mut w) = self.watchdog.lock()

@@ -435,8 +435,8 @@ pub async fn run(config_path: &Path) -> Result<(), StartError> {
     tracing::info!("stopping");
     sd_notify("STOPPING=1");
     let _ = stop_tx.send(true);
-    effects.stop_watchdog();
     heartbeat.stop();
+    effects.shutdown().await;
     tokio::time::sleep(StdDuration::from_millis(50)).await;
     Ok(())
 }
