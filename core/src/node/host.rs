@@ -8,7 +8,10 @@
 //!    finished actions ([`HostNode::handle_completion`]), admin commands
 //!    ([`HostNode::handle_admin`]) and health changes ([`HostNode::handle_health`]).
 //!    After a stall, drain every frame already received *before* calling
-//!    `handle_timeout`.
+//!    `handle_timeout`. Every input notices a stall of our own (a gap of more than
+//!    half the failover timeout since the last tick, or the clock stepping back) before
+//!    it judges the peer, so silence during the gap is never held against the peer,
+//!    whichever input comes first.
 //! 3. After every input, drain [`HostNode::poll_action`], [`HostNode::poll_transmit`]
 //!    and [`HostNode::poll_event`] until each returns `None`, then arm one timer for
 //!    [`HostNode::poll_timeout`].
@@ -348,6 +351,8 @@ pub struct HostNode {
     peer_maybe_cut: bool,
     next_tick: Instant,
     next_check: Option<Instant>,
+    /// The last tick, or the last stall noticed: a gap from here longer than half the
+    /// failover timeout is a stall of our own (see `observe_clock`).
     last_tick: Option<Instant>,
     /// The latest `now` seen; an earlier one means the host's clock stepped back.
     last_now: Instant,
@@ -728,9 +733,17 @@ impl HostNode {
 
     // ----- internals -----------------------------------------------------------------
 
-    /// A `now` earlier than one already seen means the clock stepped back: deadlines
-    /// computed from the old clock may lie far in the future, so tick at once and
-    /// listen afresh before judging the peer.
+    /// Notice our own stalls; called first by every input, before anything judges the
+    /// peer (the platform drains frames, completions, health and admin commands before
+    /// it runs deadlines, so the first input after a stall is often not a timeout).
+    ///
+    /// - A `now` earlier than one already seen means the clock stepped back: deadlines
+    ///   computed from the old clock may lie far in the future, so tick at once and
+    ///   listen afresh before judging the peer.
+    /// - More than half a failover timeout since our last tick means we did not run for
+    ///   a while (stopped, starved, a VM descheduled, the clock jumped ahead): silence
+    ///   during the gap proves nothing, so listen afresh. The stall is noticed once:
+    ///   later inputs measure from here.
     fn observe_clock(&mut self, now: Instant) {
         if now < self.last_now {
             let gap = self.last_now.saturating_since(now);
@@ -745,6 +758,13 @@ impl HostNode {
             if let State::Giveback { epoch, phase, cause, deadline } = self.state {
                 let d = deadline.min(now + Duration::from_millis(EXPORT_TIMEOUT_MS));
                 self.state = State::Giveback { epoch, phase, cause, deadline: d };
+            }
+        } else if let Some(last) = self.last_tick {
+            let gap = now.saturating_since(last);
+            if gap.micros() > self.timeout().micros() / 2 {
+                self.evidence.listening_since = self.evidence.listening_since.max(now);
+                self.out.event(now, EventKind::SelfStall { gap });
+                self.last_tick = Some(now);
             }
         }
         self.last_now = now;
@@ -788,14 +808,8 @@ impl HostNode {
     }
 
     fn tick(&mut self, now: Instant) {
-        if let Some(last) = self.last_tick {
-            let gap = now.saturating_since(last);
-            if gap.micros() > self.timeout().micros() / 2 {
-                // We did not run for a while: silence during the gap proves nothing.
-                self.evidence.listening_since = self.evidence.listening_since.max(now);
-                self.out.event(now, EventKind::SelfStall { gap });
-            }
-        }
+        // A stall before this tick was noticed by `observe_clock`, which every input
+        // runs first.
         self.last_tick = Some(now);
         self.next_tick = now + self.cfg.settings.heartbeat_interval;
         if self.state == State::Booting {
