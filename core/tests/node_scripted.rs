@@ -10,7 +10,7 @@ use failover_core::sim::{Fault, Link, NodeId, SimConfig, World};
 use failover_core::status::{DisabledReason, Status};
 use failover_core::time::Duration;
 use failover_core::wire::Controller::{self, A, B};
-use failover_core::wire::{Digest, GroupState};
+use failover_core::wire::{Digest, GroupState, HostLiveness};
 
 fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
@@ -497,6 +497,59 @@ fn a_hung_active_is_taken_over_and_fenced_and_never_writes_again() {
     w.run_for(ms(2_000));
     assert_no_violation(&w);
     assert_pair(&w, B, A);
+}
+
+/// Run `w` for `d` in small steps; whether `c`'s enclosure port was cut at any step,
+/// and whether BMC `seer` heard its peer BMC call its host hung or dead at any step.
+fn watch_cut(w: &mut World, d: Duration, c: Controller, seer: Controller) -> (bool, bool) {
+    let (mut cut, mut reported) = (false, false);
+    let end = w.now + d;
+    while w.now < end {
+        w.run_for(ms(5));
+        cut |= w.disk.is_cut(c);
+        let s = w.bmc(seer).expect("BMC runs").snapshot(local(w, seer));
+        reported |= matches!(s.peer_host, HostLiveness::Hung | HostLiveness::Dead);
+    }
+    (cut, reported)
+}
+
+#[test]
+fn a_bmc_does_not_cut_an_active_its_host_still_hears() {
+    // Path L of the active goes quiet past the BMC's host-hang time (a stalled UART or
+    // BMC) while the host link shows it alive: its BMC reports it hung, and the peer
+    // BMC must not cut it, since nobody takes over.
+    let mut w = settled();
+    let t = w.now;
+    for l in Link::local(A) {
+        w.set_link(l, false);
+    }
+    let (cut, reported) = watch_cut(&mut w, ms(400), A, B);
+    for l in Link::local(A) {
+        w.set_link(l, true);
+    }
+    let (cut_after, _) = watch_cut(&mut w, ms(1_000), A, B);
+    assert!(reported, "BMC B never heard A called hung: the test tests nothing\n{}", w.summary());
+    assert!(!cut && !cut_after, "the live active's enclosure port was cut\n{}", w.summary());
+    assert!(takeovers_after(&w, t).is_empty(), "{:?}\n{}", takeovers_after(&w, t), w.summary());
+    assert_pair(&w, A, B);
+}
+
+#[test]
+fn a_bmc_does_not_cut_the_peer_when_its_host_cannot_take_over() {
+    // Both the host link and the active's path L go quiet, but the standby cannot take
+    // over (no disk fence): its BMC must leave the active, which nobody replaces, alone.
+    let mut w = settled();
+    let t = w.now;
+    w.update_health(B, |h| h.fencing_available = false);
+    w.run_for(ms(100));
+    for l in Link::local(A).into_iter().chain(Link::host_link()) {
+        w.set_link(l, false);
+    }
+    let (cut, reported) = watch_cut(&mut w, ms(1_000), A, B);
+    assert!(reported, "BMC B never heard A called hung: the test tests nothing\n{}", w.summary());
+    assert!(!cut, "A's port was cut though B cannot take over\n{}", w.summary());
+    assert!(takeovers_after(&w, t).is_empty(), "{:?}", takeovers_after(&w, t));
+    assert_eq!(w.actives(), vec![A], "{}", w.summary());
 }
 
 #[test]

@@ -378,9 +378,17 @@ impl BmcNode {
         }
         let peer_host = self.peer_host(now);
         let own_alive = self.host_liveness(now) == HostLiveness::Alive;
+        // The peer BMC judges its host by path L alone: a "hung" from there may be a
+        // quiet UART or a stalled BMC while the host link shows the peer host alive. So
+        // the cut waits until our host has decided too (taking over, or active, at an
+        // epoch above the peer's): cutting a live active that nobody replaces would
+        // cause the outage the fence is there to contain.
+        let replacing_peer = matches!(self.host_status, Status::Importing | Status::Master)
+            && self.peer_report.is_some_and(|(_, r)| self.host_epoch > r.host_epoch);
         if !self.fencing_peer
             && self.cfg.fence_hung_peer
             && own_alive
+            && replacing_peer
             && matches!(peer_host, HostLiveness::Hung | HostLiveness::Dead)
         {
             self.fence_peer(now, self.cfg.reset_hung_peer);

@@ -234,7 +234,8 @@ fn peer_lost(p: &mut Pair) -> Result<String, String> {
 }
 
 /// Host A stops heartbeating: BMC A declares it hung, raises its host-fault line and
-/// tells BMC B, which (its own host alive) raises the fence line on A.
+/// tells BMC B. B leaves A alone until its own host takes over (a quiet path L is not
+/// proof enough), then raises the fence line on A.
 fn host_hung(p: &mut Pair) -> Result<String, String> {
     p.up(1)?;
     let stop = Instant::now();
@@ -259,22 +260,45 @@ fn host_hung(p: &mut Pair) -> Result<String, String> {
             r.relays.iter().find(|(t, r)| *t >= stop && r.peer_host == HostLiveness::Hung).map(|(t, _)| *t)
         }))
     })?;
+    let held = hold_off(p)?;
+    p.b.host.set_heartbeat(true, true, 2);
     wait_for(SOON, "B's fence line on A (gpioA0) to rise", || Ok(p.b.qmp.gpio("gpioA0")?.then_some(())))?;
     ensure(!p.a.qmp.gpio("gpioA0")?, || "A raised a fence line on B, whose host is fine".into())?;
     Ok(format!(
-        "A declared its host hung {} after its last heartbeat (timeout {}), raised its host-fault line; B's host heard it {} later; B raised the fence line on A",
+        "A declared its host hung {} after its last heartbeat (timeout {}), raised its host-fault line; B's host heard it {} later; B held off {held} while its host stayed standby, and raised the fence line on A once its host took over",
         ms(hang),
         ms(timeout),
         ms(told.saturating_duration_since(hung_at))
     ))
 }
 
-/// BMC B, told A's host is hung, cuts A: fence GPIO, reset pulse, and the enclosure
-/// register over I2C (read back); it lifts the fence when A's host is back as standby.
+/// BMC B must not cut A while its own host has not taken over: watched for five BMC
+/// intervals after B's host heard A called hung. How long it was watched.
+fn hold_off(p: &mut Pair) -> Result<String, String> {
+    let watch = millis(5 * TEST_TIMINGS.interval_ms);
+    let t0 = Instant::now();
+    while t0.elapsed() < watch {
+        ensure(!p.b.qmp.gpio("gpioA0")?, || {
+            "B cut A while B's host was still standby (nobody takes A's place)".into()
+        })?;
+    }
+    Ok(ms(watch))
+}
+
+/// BMC B, told A's host is hung and its own host taking over, cuts A: fence GPIO,
+/// reset pulse, and the enclosure register over I2C (read back); it lifts the fence
+/// when A's host is back as standby.
 fn peer_fence(p: &mut Pair) -> Result<String, String> {
     p.up(1)?;
     let stop = Instant::now();
     p.a.host.set_heartbeat(false, true, 1);
+    wait_for(SOON, "host B to be told the peer host is hung", || {
+        Ok(p.b.host.with(|r| {
+            r.relays.iter().any(|(t, r)| *t >= stop && r.peer_host == HostLiveness::Hung).then_some(())
+        }))
+    })?;
+    hold_off(p)?;
+    p.b.host.set_heartbeat(true, true, 2);
     // Watch B's lines while it happens: the reset pulse is short.
     let (mut cut_at, mut pulse_on, mut pulse_off) = (None, None, None);
     let deadline = stop + SOON;
@@ -322,7 +346,7 @@ fn peer_fence(p: &mut Pair) -> Result<String, String> {
 
     // A's host comes back as a healthy standby: B gives A its ports back.
     let back = Instant::now();
-    p.a.host.set_heartbeat(true, false, 1);
+    p.a.host.set_heartbeat(true, false, 2);
     let (_, lifted) = report(&p.b, "fence", back, SOON, |l| field(l, "restores") == Some("1"))?;
     ensure(expect(&lifted, "0x03", "0x00"), || format!("after the restore B reports: {lifted}"))?;
     wait_for(SOON, "B's fence line on A to fall", || Ok((!p.b.qmp.gpio("gpioA0")?).then_some(())))?;
