@@ -28,7 +28,7 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -76,7 +76,7 @@ pub(crate) struct StressOutcome {
     active_after: Option<(Controller, u64)>,
     pub(crate) changes: Vec<String>,
     verdict_changes: usize,
-    max_heartbeat_age_ms: u64,
+    pub(crate) max_heartbeat_age_ms: u64,
     polls: usize,
     failed_polls: usize,
     max_poll_ms: f64,
@@ -313,26 +313,37 @@ fn verdict_events(p: &Pair, c: Controller) -> usize {
 /// Both controllers under `stress-ng --cpu 0` for `seconds`: every change of the
 /// active or the epoch is a false takeover.
 pub(crate) fn stress(p: &mut Pair, seconds: u64) -> Result<StressOutcome, String> {
-    let mut out = StressOutcome::default();
     let exe = match stress_ng() {
         Ok(e) => e,
-        Err(e) => {
-            out.skipped = Some(e);
-            return Ok(out);
-        }
+        Err(e) => return Ok(StressOutcome { skipped: Some(e), ..StressOutcome::default() }),
     };
+    watch(p, seconds, || {
+        println!("  stress: {} --cpu 0 --cpu-load 100 --timeout {seconds}s", exe.display());
+        Command::new(&exe)
+            .args(["--cpu", "0", "--cpu-load", "100", "--timeout", &format!("{seconds}s")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", exe.display()))
+    })
+}
+
+/// With the pair settled, start a disturbance with `start` and poll both APIs while it
+/// lasts: until the process `start` returned exits, or for `seconds` if it returned
+/// none. Every change of the active or the epoch is a false takeover.
+pub(crate) fn watch(
+    p: &mut Pair,
+    seconds: u64,
+    start: impl FnOnce() -> Result<Option<Child>, String>,
+) -> Result<StressOutcome, String> {
+    let mut out = StressOutcome::default();
     let before = p.settled()?;
     out.active_before = Some(before);
     let log_from = [A, B].map(|c| std::fs::metadata(p.log_path(c)).map_or(0, |m| m.len()));
     let verdicts_before = verdict_events(p, A) + verdict_events(p, B);
-    println!("  stress: {} --cpu 0 --cpu-load 100 --timeout {seconds}s", exe.display());
-    let mut child = Command::new(&exe)
-        .args(["--cpu", "0", "--cpu-load", "100", "--timeout", &format!("{seconds}s")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("{}: {e}", exe.display()))?;
+    let mut child = start()?;
     let t0 = Instant::now();
     let limit = Duration::from_secs(seconds + 30);
     let mut last = Some(before);
@@ -342,11 +353,15 @@ pub(crate) fn stress(p: &mut Pair, seconds: u64) -> Result<StressOutcome, String
         let stop = &probe_stop;
         let probes: Vec<_> = (0..cpus).map(|cpu| s.spawn(move || stall_probe(cpu, t0, stop))).collect();
         let outcome = loop {
-            if child.try_wait().ok().flatten().is_some() {
+            let over = match child.as_mut() {
+                Some(c) => c.try_wait().ok().flatten().is_some(),
+                None => t0.elapsed() >= Duration::from_secs(seconds),
+            };
+            if over {
                 break Ok(());
             }
             if t0.elapsed() > limit {
-                break Err(format!("stress-ng did not end after {} s", limit.as_secs()));
+                break Err(format!("the disturbance did not end after {} s", limit.as_secs()));
             }
             let q0 = Instant::now();
             let (sa, sb) = (p.status(A), p.status(B));
@@ -386,10 +401,12 @@ pub(crate) fn stress(p: &mut Pair, seconds: u64) -> Result<StressOutcome, String
     out.probes_ok = stalls.iter().all(Result::is_ok);
     out.stalls = stalls.into_iter().flatten().flatten().collect();
     out.stalls.sort_by(|a, b| a.at.total_cmp(&b.at));
-    if outcome.is_err() {
-        let _ = child.kill();
+    if let Some(c) = child.as_mut() {
+        if outcome.is_err() {
+            let _ = c.kill();
+        }
+        let _ = c.wait();
     }
-    let _ = child.wait();
     outcome?;
     // One MASTER afterwards (a controller that lost its place may be fenced or gone).
     out.active_after = p

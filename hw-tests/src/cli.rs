@@ -5,6 +5,7 @@ use crate::bench_failover;
 use crate::firmware;
 use crate::report::{CaseResult, Tally};
 use crate::suites::{model, netns, sim, ui};
+use crate::system;
 use crate::vm;
 
 /// The suites this build knows, with one line each on what they cover.
@@ -24,6 +25,10 @@ pub const SUITES: &[(&str, &str)] = &[
         "firmware",
         "the BMC firmware on two emulated AST1030s (QEMU ast1030-evb): heartbeats, peer loss, host hang, fences, watchdog, bad frames (--scenario S)",
     ),
+    (
+        "system",
+        "the whole pair: two failoverd in namespaces, each with its BMC firmware on QEMU over a pty, the BMC link, PR disks, the VIP; CTS-style scenarios each followed by an audit (root; --scenario S, --random N --seed S)",
+    ),
 ];
 
 /// Suites that exist but are not part of `run all` (none today).
@@ -37,11 +42,11 @@ pub const BENCHES: &[(&str, &str)] = &[
     ),
     (
         "failover",
-        "failoverd vs keepalived (advert 0.01 s and 0.68 s) on the netns rig: SIGKILL to ARP, false takeovers under CPU stress, idle CPU and RSS (--n N, --stress-seconds S, --idle-seconds I)",
+        "failoverd vs keepalived (advert 0.01 s and 0.68 s) on the netns rig: SIGKILL to ARP, false takeovers under CPU stress, idle CPU and RSS (--n N, --stress-seconds S, --idle-seconds I, --jitter-seconds J)",
     ),
 ];
 
-const USAGE: &str = "usage: hw-tests run <suite>|all [--seeds N] [--seed S] [--deviations K] [--horizon-factor F]\n       hw-tests bench failover-netns [--n N] [--stress-seconds S]\n       hw-tests bench failover [--n N] [--stress-seconds S] [--idle-seconds I]\n       hw-tests size\n       hw-tests list";
+const USAGE: &str = "usage: hw-tests run <suite>|all [--seeds N] [--seed S] [--deviations K] [--horizon-factor F]\n       hw-tests run system [--scenario S] [--random N --seed S]\n       hw-tests bench failover-netns [--n N] [--stress-seconds S]\n       hw-tests bench failover [--n N] [--stress-seconds S] [--idle-seconds I] [--jitter-seconds J]\n       hw-tests size\n       hw-tests list";
 
 fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>, String> {
     match args.iter().position(|a| a == name) {
@@ -78,6 +83,11 @@ fn run_suite(name: &str, args: &[String]) -> Result<Vec<CaseResult>, String> {
         "vm" => Ok(vm::run(&vm::VmOpts { only: flag(args, "--scenario")?, smp: flag(args, "--smp")? })),
         "ui" => Ok(ui::run()),
         "firmware" => Ok(firmware::run(&firmware::FirmwareOpts { only: flag(args, "--scenario")? })),
+        "system" => Ok(system::run(&system::SystemOpts {
+            only: flag(args, "--scenario")?,
+            random: flag(args, "--random")?,
+            seed: flag(args, "--seed")?,
+        })),
         other => Err(format!(
             "unknown suite `{other}`; known: all{}",
             SUITES.iter().chain(EXTRA_SUITES).map(|(n, _)| format!(", {n}")).collect::<String>()
@@ -168,6 +178,9 @@ fn run_bench(args: &[String]) -> i32 {
                 }
                 if let Some(s) = flag(args, "--idle-seconds")? {
                     o.idle_seconds = s;
+                }
+                if let Some(s) = flag(args, "--jitter-seconds")? {
+                    o.jitter_seconds = s;
                 }
                 Ok(())
             })();

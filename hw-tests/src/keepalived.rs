@@ -20,13 +20,19 @@ use crate::suites::rig::{PUB_IF, VIP};
 /// The VRRP router id (any; only this pair is on the segment).
 pub const VRID: u8 = 10;
 
-/// One keepalived setup: the advertisement interval and whether it preempts.
+/// One keepalived setup: the advertisement interval, whether it preempts, and how
+/// the VRRP process is scheduled.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct KaConf {
     /// `advert_int`, seconds (VRRPv3: centisecond resolution, 0.01 at least).
     pub advert_s: f64,
     /// `nopreempt` on both.
     pub nopreempt: bool,
+    /// `vrrp_rt_priority` (the VRRP process runs SCHED_RR at this priority); 0: not
+    /// set, default scheduling.
+    pub rt_priority: u8,
+    /// `vrrp_no_swap` (the VRRP process locks its memory, `mlockall`).
+    pub lock_memory: bool,
 }
 
 impl KaConf {
@@ -53,6 +59,12 @@ pub fn config(c: Controller, k: KaConf) -> String {
     let _ = writeln!(s, "global_defs {{");
     let _ = writeln!(s, "    router_id fo_{}", c.letter().to_ascii_lowercase());
     let _ = writeln!(s, "    vrrp_version 3");
+    if k.rt_priority > 0 {
+        let _ = writeln!(s, "    vrrp_rt_priority {}", k.rt_priority);
+    }
+    if k.lock_memory {
+        let _ = writeln!(s, "    vrrp_no_swap");
+    }
     let _ = writeln!(s, "}}");
     let _ = writeln!(s, "vrrp_instance VI_1 {{");
     let _ = writeln!(s, "    state BACKUP");
@@ -189,8 +201,19 @@ impl Keepalived {
         }
     }
 
+    /// SIGKILL the whole process group (parent and VRRP child in one call), and only
+    /// that: [`kill`](Self::kill) reaps.
+    pub fn signal_kill(&self) -> Result<(), String> {
+        if self.done {
+            return Err("keepalived has already ended".into());
+        }
+        nix::sys::signal::killpg(Pid::from_raw(self.pid()), Signal::SIGKILL)
+            .map_err(|e| format!("kill -KILL -{}: {e}", self.pid()))
+    }
+
     /// SIGKILL the whole process group (parent and VRRP child in one call), reap the
-    /// parent and wait (up to a second) for the group to be gone.
+    /// parent and wait (up to a second) for the rest of the group to be gone or a
+    /// zombie (the VRRP child is reparented to init, which may never reap it).
     pub fn kill(&mut self) {
         if self.done {
             return;
@@ -200,11 +223,30 @@ impl Keepalived {
         self.done = true;
         let t0 = Instant::now();
         while nix::sys::signal::killpg(Pid::from_raw(self.pid()), None).is_ok()
+            && group_running(self.pid())
             && t0.elapsed() < Duration::from_secs(1)
         {
             std::thread::sleep(Duration::from_millis(2));
         }
     }
+}
+
+/// `(state, process group)` (fields 3 and 5) from the text of `/proc/PID/stat`.
+pub fn parse_state_pgrp(stat: &str) -> Option<(char, i32)> {
+    // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+    let f: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+    Some((f.first()?.chars().next()?, f.get(2)?.parse().ok()?))
+}
+
+/// Whether a process of group `pgid` still runs (a zombie does not).
+fn group_running(pgid: i32) -> bool {
+    let Ok(dir) = fs::read_dir("/proc") else { return false };
+    dir.filter_map(Result::ok).filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok()).any(|pid| {
+        fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| parse_state_pgrp(&s))
+            .is_some_and(|(state, pg)| pg == pgid && !matches!(state, 'Z' | 'X'))
+    })
 }
 
 impl Drop for Keepalived {
@@ -219,9 +261,14 @@ mod tests {
 
     #[test]
     fn config_has_the_instance() {
-        let a = config(Controller::A, KaConf { advert_s: 0.01, nopreempt: true });
+        let a = config(
+            Controller::A,
+            KaConf { advert_s: 0.01, nopreempt: true, rt_priority: 50, lock_memory: true },
+        );
         for want in [
             "vrrp_version 3",
+            "vrrp_rt_priority 50",
+            "vrrp_no_swap",
             "state BACKUP",
             "interface pub0",
             "virtual_router_id 10",
@@ -235,14 +282,26 @@ mod tests {
             assert!(a.contains(want), "missing `{want}` in:\n{a}");
         }
         assert_eq!(a.matches('{').count(), a.matches('}').count());
-        let b = config(Controller::B, KaConf { advert_s: 0.68, nopreempt: false });
+        let b = config(
+            Controller::B,
+            KaConf { advert_s: 0.68, nopreempt: false, rt_priority: 0, lock_memory: false },
+        );
         assert!(b.contains("priority 100") && b.contains("advert_int 0.68"));
-        assert!(!b.contains("nopreempt"));
+        assert!(!b.contains("nopreempt") && !b.contains("vrrp_rt_priority") && !b.contains("vrrp_no_swap"));
+    }
+
+    #[test]
+    fn state_and_group() {
+        assert_eq!(parse_state_pgrp("42 (keep (alived)) Z 1 40 40 0"), Some(('Z', 40)));
+        assert_eq!(parse_state_pgrp("42 (x) S"), None);
+        let own = fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+        let (_, pg) = parse_state_pgrp(&own).expect("own stat");
+        assert!(group_running(pg));
     }
 
     #[test]
     fn master_down_interval() {
-        let k = KaConf { advert_s: 1.0, nopreempt: true };
+        let k = KaConf { advert_s: 1.0, nopreempt: true, rt_priority: 0, lock_memory: false };
         assert!((k.master_down(100).as_secs_f64() - (3.0 + 156.0 / 256.0)).abs() < 1e-9);
         assert!((k.master_down(150).as_secs_f64() - (3.0 + 106.0 / 256.0)).abs() < 1e-9);
     }

@@ -37,4 +37,5 @@ pub mod keepalived;
 pub mod report;
 pub mod stats;
 pub mod suites;
+pub mod system;
 pub mod vm;

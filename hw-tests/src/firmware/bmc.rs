@@ -1,5 +1,7 @@
 //! One emulated BMC: `qemu-system-arm -M ast1030-evb` running a firmware image, its
-//! console captured, its QMP socket connected, and a [`TestHost`] on its path L.
+//! console captured, its QMP socket connected, and on its path L either a [`TestHost`]
+//! (the firmware suite) or a pty for a real `failoverd` to open as its tty
+//! ([`PtyHost`], the system suite).
 //!
 //! The test listens on a Unix socket per UART and QEMU connects to them as it starts
 //! (`-chardev socket,path=...`, client side), so nothing the firmware sends at boot is
@@ -25,18 +27,48 @@ use super::qmp::Qmp;
 /// How long QEMU may take to connect its sockets.
 const START_LIMIT: Duration = Duration::from_secs(10);
 
-/// A running emulated BMC.
+/// A running emulated BMC, with `H` on its path L.
 #[derive(Debug)]
-pub struct Bmc {
+pub struct Bmc<H = TestHost> {
     /// Which controller's BMC.
     pub node: Controller,
     child: Child,
     /// Its QMP session.
     pub qmp: Qmp,
-    /// The test host on its path L.
-    pub host: TestHost,
+    /// What is on its path L.
+    pub host: H,
     console: Arc<Mutex<Vec<(Instant, String)>>>,
     log: PathBuf,
+}
+
+/// Path L as a pty (`-chardev pty`) that a real host opens as its serial port,
+/// reached through a symbolic link that stays put when the BMC restarts on a new pty.
+#[derive(Debug)]
+pub struct PtyHost {
+    /// The pty QEMU allocated (`/dev/pts/N`).
+    pub pty: PathBuf,
+    /// The link the host's configuration names, pointing at `pty`.
+    pub link: PathBuf,
+}
+
+/// How path L is wired.
+enum PathL {
+    /// A Unix socket the test accepts.
+    Socket,
+    /// A pty.
+    Pty,
+}
+
+/// A QEMU that has started: everything but what sits on path L.
+struct Booted {
+    child: Child,
+    qmp: Qmp,
+    console: Arc<Mutex<Vec<(Instant, String)>>>,
+    log: PathBuf,
+    /// Path L's socket ([`PathL::Socket`] only).
+    host: Option<UnixStream>,
+    /// Path B's socket, for the link relay.
+    link: UnixStream,
 }
 
 fn listen(path: &Path) -> Result<UnixListener, String> {
@@ -47,75 +79,117 @@ fn listen(path: &Path) -> Result<UnixListener, String> {
 }
 
 impl Bmc {
-    /// Boot `elf` as `node`'s BMC with its sockets in `dir`; the BMC and its path-B
-    /// socket (for the link relay).
+    /// Boot `elf` as `node`'s BMC with its sockets in `dir` and a [`TestHost`] on path
+    /// L; the BMC and its path-B socket (for the link relay).
     pub fn launch(node: Controller, elf: &Path, dir: &Path) -> Result<(Self, UnixStream), String> {
-        let name = format!("bmc-{}", node.letter().to_ascii_lowercase());
-        let sock = |what: &str| dir.join(format!("{name}.{what}"));
-        let listeners = [listen(&sock("con"))?, listen(&sock("host"))?, listen(&sock("link"))?];
-        let qmp_path = sock("qmp");
-        let _ = fs::remove_file(&qmp_path);
-        let log = dir.join(format!("{name}.qemu.log"));
-        let out = File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
-        let err = out.try_clone().map_err(|e| format!("{}: {e}", log.display()))?;
-        let mut cmd = Command::new(QEMU);
-        cmd.args(["-M", "ast1030-evb", "-display", "none", "-monitor", "none", "-name", &name])
-            .arg("-kernel")
-            .arg(elf)
-            .args([
-                "-chardev",
-                &format!("socket,id=con,path={}", sock("con").display()),
-                "-serial",
-                "chardev:con",
-            ])
-            .args([
-                "-chardev",
-                &format!("socket,id=host,path={}", sock("host").display()),
-                "-serial",
-                "chardev:host",
-            ])
-            .args([
-                "-chardev",
-                &format!("socket,id=link,path={}", sock("link").display()),
-                "-serial",
-                "chardev:link",
-            ])
-            .args(["-qmp", &format!("unix:{},server=on,wait=off", qmp_path.display())])
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
-        let mut child = cmd.spawn().map_err(|e| format!("cannot start {QEMU}: {e}"))?;
-        let deadline = Instant::now() + START_LIMIT;
-        let mut streams = Vec::new();
-        for l in &listeners {
-            match accept(l, &mut child, deadline) {
-                Ok(s) => streams.push(s),
-                Err(e) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    let qemu = fs::read_to_string(&log).unwrap_or_default();
-                    return Err(format!("{name}: {e}; {QEMU} said: {}", qemu.trim()));
-                }
-            }
-        }
-        let link = streams.pop().ok_or("no path B socket")?;
-        let host_stream = streams.pop().ok_or("no path L socket")?;
-        let console_stream = streams.pop().ok_or("no console socket")?;
-        let console = Arc::new(Mutex::new(Vec::new()));
-        spawn_console(console_stream, Arc::clone(&console), dir.join(format!("{name}.console.log")))?;
-        let qmp = match Qmp::connect(&qmp_path, deadline) {
-            Ok(q) => q,
+        let b = boot(node, elf, dir, PathL::Socket)?;
+        let stream = b.host.ok_or("no path L socket")?;
+        let host = TestHost::start(node, stream, Duration::from_millis(TEST_TIMINGS.interval_ms))?;
+        let bmc = Self { node, child: b.child, qmp: b.qmp, host, console: b.console, log: b.log };
+        Ok((bmc, b.link))
+    }
+}
+
+impl Bmc<PtyHost> {
+    /// Boot `elf` as `node`'s BMC with its sockets in `dir` and path L on a pty, linked
+    /// from `tty_link` (replacing what was there); the BMC and its path-B socket.
+    pub fn launch_pty(
+        node: Controller,
+        elf: &Path,
+        dir: &Path,
+        tty_link: &Path,
+    ) -> Result<(Self, UnixStream), String> {
+        let mut b = boot(node, elf, dir, PathL::Pty)?;
+        let chardevs = b.qmp.execute("query-chardev", serde_json::Value::Null)?;
+        let pty = chardevs
+            .as_array()
+            .and_then(|all| all.iter().find(|c| c.get("label").and_then(|l| l.as_str()) == Some("host")))
+            .and_then(|c| c.get("filename").and_then(|f| f.as_str()))
+            .and_then(|f| f.strip_prefix("pty:"))
+            .map(PathBuf::from)
+            .ok_or_else(|| format!("QEMU did not report path L's pty: {chardevs}"))?;
+        let _ = fs::remove_file(tty_link);
+        std::os::unix::fs::symlink(&pty, tty_link)
+            .map_err(|e| format!("link {} to {}: {e}", tty_link.display(), pty.display()))?;
+        let host = PtyHost { pty, link: tty_link.to_path_buf() };
+        let bmc = Self { node, child: b.child, qmp: b.qmp, host, console: b.console, log: b.log };
+        Ok((bmc, b.link))
+    }
+}
+
+/// Start QEMU on `elf` with its console, path L (as `path_l`) and path B wired, and
+/// connect QMP.
+fn boot(node: Controller, elf: &Path, dir: &Path, path_l: PathL) -> Result<Booted, String> {
+    let name = format!("bmc-{}", node.letter().to_ascii_lowercase());
+    let sock = |what: &str| dir.join(format!("{name}.{what}"));
+    let mut listeners = vec![listen(&sock("con"))?];
+    if matches!(path_l, PathL::Socket) {
+        listeners.push(listen(&sock("host"))?);
+    }
+    listeners.push(listen(&sock("link"))?);
+    let host_chardev = match path_l {
+        PathL::Socket => format!("socket,id=host,path={}", sock("host").display()),
+        PathL::Pty => "pty,id=host".to_owned(),
+    };
+    let qmp_path = sock("qmp");
+    let _ = fs::remove_file(&qmp_path);
+    let log = dir.join(format!("{name}.qemu.log"));
+    let out = File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
+    let err = out.try_clone().map_err(|e| format!("{}: {e}", log.display()))?;
+    let mut cmd = Command::new(QEMU);
+    cmd.args(["-M", "ast1030-evb", "-display", "none", "-monitor", "none", "-name", &name])
+        .arg("-kernel")
+        .arg(elf)
+        .args([
+            "-chardev",
+            &format!("socket,id=con,path={}", sock("con").display()),
+            "-serial",
+            "chardev:con",
+        ])
+        .args(["-chardev", &host_chardev, "-serial", "chardev:host"])
+        .args([
+            "-chardev",
+            &format!("socket,id=link,path={}", sock("link").display()),
+            "-serial",
+            "chardev:link",
+        ])
+        .args(["-qmp", &format!("unix:{},server=on,wait=off", qmp_path.display())])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start {QEMU}: {e}"))?;
+    let deadline = Instant::now() + START_LIMIT;
+    let mut streams = Vec::new();
+    for l in &listeners {
+        match accept(l, &mut child, deadline) {
+            Ok(s) => streams.push(s),
             Err(e) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(e);
+                let qemu = fs::read_to_string(&log).unwrap_or_default();
+                return Err(format!("{name}: {e}; {QEMU} said: {}", qemu.trim()));
             }
-        };
-        let host = TestHost::start(node, host_stream, Duration::from_millis(TEST_TIMINGS.interval_ms))?;
-        Ok((Self { node, child, qmp, host, console, log }, link))
+        }
     }
+    let link = streams.pop().ok_or("no path B socket")?;
+    let host =
+        if matches!(path_l, PathL::Socket) { Some(streams.pop().ok_or("no path L socket")?) } else { None };
+    let console_stream = streams.pop().ok_or("no console socket")?;
+    let console = Arc::new(Mutex::new(Vec::new()));
+    spawn_console(console_stream, Arc::clone(&console), dir.join(format!("{name}.console.log")))?;
+    let qmp = match Qmp::connect(&qmp_path, deadline) {
+        Ok(q) => q,
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e);
+        }
+    };
+    Ok(Booted { child, qmp, console, log, host, link })
+}
 
+impl<H> Bmc<H> {
     /// Kill QEMU (SIGKILL) now; when it is gone.
     pub fn kill(&mut self) -> Instant {
         let _ = self.child.kill();
@@ -167,7 +241,7 @@ impl Bmc {
     }
 }
 
-impl Drop for Bmc {
+impl<H> Drop for Bmc<H> {
     fn drop(&mut self) {
         self.kill();
     }

@@ -176,14 +176,20 @@ impl Images {
 
 /// Build the A and B test images into `dir`.
 pub fn build_test_images(dir: &Path) -> Result<Images, String> {
+    build_images(dir, "bmc", &["test-hooks"])
+}
+
+/// Build the A and B images with the test key and timings into `dir` as
+/// `<prefix>-{a,b}.elf`, with `features`.
+pub fn build_images(dir: &Path, prefix: &str, features: &[&str]) -> Result<Images, String> {
     let mut paths = Vec::new();
     for node in [Controller::A, Controller::B] {
-        let name = format!("bmc-{}", node.letter().to_ascii_lowercase());
+        let name = format!("{prefix}-{}", node.letter().to_ascii_lowercase());
         let config = dir.join(format!("{name}.toml"));
         fs::write(&config, test_config(node, &TEST_TIMINGS))
             .map_err(|e| format!("write {}: {e}", config.display()))?;
         let elf = dir.join(format!("{name}.elf"));
-        build(&config, &["test-hooks"], &elf)?;
+        build(&config, features, &elf)?;
         paths.push(elf);
     }
     let b = paths.pop().unwrap_or_default();

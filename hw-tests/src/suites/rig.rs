@@ -63,6 +63,8 @@ pub const CLIENT_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 50);
 pub const PUB_IF: &str = "pub0";
 /// The dedicated link's interface name in both controller namespaces.
 pub const LINK_IF: &str = "ha0";
+/// The middlebox's ends of the dedicated link (facing A, facing B).
+pub const WIRE_ENDS: [&str; 2] = ["wa", "wb"];
 /// The client's interface.
 pub const CLIENT_IF: &str = "eth0";
 /// Simulated disks in the shared JBOD.
@@ -186,6 +188,8 @@ pub enum Host {
     Pub,
     /// The client.
     Client,
+    /// The middlebox in the dedicated link ([`Rig::create_with_wire`]).
+    Wire,
 }
 
 impl Host {
@@ -195,6 +199,7 @@ impl Host {
             Self::Ctrl(Controller::B) => "b",
             Self::Pub => "pub",
             Self::Client => "c",
+            Self::Wire => "w",
         }
     }
 }
@@ -207,11 +212,27 @@ pub struct Rig {
 }
 
 impl Rig {
-    /// Build the rig: `fo-<pid>-{a,b,pub,c}`.
+    /// Build the rig: `fo-<pid>-{a,b,pub,c}`, the dedicated link one veth pair.
     pub fn create() -> Result<Self, String> {
+        Self::build(false)
+    }
+
+    /// Build the rig with the dedicated link through a middlebox namespace
+    /// `fo-<pid>-w`: `ha0` of A and of B are veths whose peers there are
+    /// [`WIRE_ENDS`] (A's, B's), joined by whatever the test runs there (nothing
+    /// crosses until it does; see `system::wire`).
+    pub fn create_with_wire() -> Result<Self, String> {
+        Self::build(true)
+    }
+
+    fn build(wire: bool) -> Result<Self, String> {
         sweep_stale();
         let mut rig = Self { tag: format!("fo-{}", std::process::id()), created: Vec::new() };
-        for h in [Host::Ctrl(Controller::A), Host::Ctrl(Controller::B), Host::Pub, Host::Client] {
+        let mut hosts = vec![Host::Ctrl(Controller::A), Host::Ctrl(Controller::B), Host::Pub, Host::Client];
+        if wire {
+            hosts.push(Host::Wire);
+        }
+        for h in hosts {
             let name = rig.ns(h);
             if Path::new("/run/netns").join(&name).exists() {
                 // Our own pid: left by an earlier rig of this run that failed to go.
@@ -225,7 +246,15 @@ impl Rig {
         let (a, b) = (rig.ns(Host::Ctrl(Controller::A)), rig.ns(Host::Ctrl(Controller::B)));
         let (pubns, client) = (rig.ns(Host::Pub), rig.ns(Host::Client));
         // The dedicated link.
-        ip(&["-n", &a, "link", "add", LINK_IF, "type", "veth", "peer", "name", LINK_IF, "netns", &b])?;
+        if wire {
+            let w = rig.ns(Host::Wire);
+            for (ns, end) in [(&a, WIRE_ENDS[0]), (&b, WIRE_ENDS[1])] {
+                ip(&["-n", ns, "link", "add", LINK_IF, "type", "veth", "peer", "name", end, "netns", &w])?;
+                ip(&["-n", &w, "link", "set", end, "up"])?;
+            }
+        } else {
+            ip(&["-n", &a, "link", "add", LINK_IF, "type", "veth", "peer", "name", LINK_IF, "netns", &b])?;
+        }
         for (ns, addr) in [(&a, "169.254.10.1/30"), (&b, "169.254.10.2/30")] {
             ip(&["-n", ns, "addr", "add", addr, "dev", LINK_IF])?;
             ip(&["-n", ns, "link", "set", LINK_IF, "up"])?;
@@ -454,6 +483,13 @@ fn in_netns<T: Send>(ns: &str, f: impl FnOnce() -> Result<T, String> + Send) -> 
     })
 }
 
+/// Run `f` on a fresh thread that entered network namespace `ns` (one of the rig's,
+/// by name), and wait for it. Sockets `f` opens belong to `ns` for their whole life,
+/// whichever thread uses them afterwards.
+pub fn in_namespace<T: Send>(ns: &str, f: impl FnOnce() -> Result<T, String> + Send) -> Result<T, String> {
+    in_netns(ns, f)
+}
+
 fn parse_mac(s: &str) -> Option<Mac> {
     let mut m = [0u8; 6];
     let mut parts = s.split(':');
@@ -488,35 +524,36 @@ fn wait_readable(fd: &OwnedFd, until: Instant) -> io::Result<bool> {
     Ok(n > 0)
 }
 
+/// An `AF_PACKET` raw socket for protocol `proto_be` (network byte order) bound to
+/// `ifname` in the calling thread's namespace: the descriptor and the ifindex.
+pub fn packet_socket(ifname: &str, proto_be: u16, nonblocking: bool) -> io::Result<(OwnedFd, i32)> {
+    let flags = libc::SOCK_RAW | libc::SOCK_CLOEXEC | if nonblocking { libc::SOCK_NONBLOCK } else { 0 };
+    // SAFETY: socket(2) with constant arguments; the result is checked.
+    let raw = cvt(unsafe { libc::socket(libc::AF_PACKET, flags, i32::from(proto_be)) })?;
+    // SAFETY: `raw` is a descriptor we just opened and nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let name = CString::new(ifname).map_err(io::Error::other)?;
+    // SAFETY: a valid NUL-terminated name.
+    let ifindex = unsafe { libc::if_nametoindex(name.as_ptr()) };
+    if ifindex == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let ifindex = i32::try_from(ifindex).map_err(io::Error::other)?;
+    let sll = sockaddr_ll(ifindex, proto_be, None);
+    // SAFETY: `sll` is a valid sockaddr_ll and the length is its size.
+    cvt(unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&raw const sll).cast::<libc::sockaddr>(),
+            size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    })?;
+    Ok((fd, ifindex))
+}
+
 impl ArpSocket {
     fn open(ifname: &str) -> io::Result<Self> {
-        let proto = ETH_P_ARP.to_be();
-        // SAFETY: socket(2) with constant arguments; the result is checked.
-        let raw = cvt(unsafe {
-            libc::socket(
-                libc::AF_PACKET,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-                i32::from(proto),
-            )
-        })?;
-        // SAFETY: `raw` is a descriptor we just opened and nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let name = CString::new(ifname).map_err(io::Error::other)?;
-        // SAFETY: a valid NUL-terminated name.
-        let ifindex = unsafe { libc::if_nametoindex(name.as_ptr()) };
-        if ifindex == 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let ifindex = i32::try_from(ifindex).map_err(io::Error::other)?;
-        let sll = sockaddr_ll(ifindex, proto, None);
-        // SAFETY: `sll` is a valid sockaddr_ll and the length is its size.
-        cvt(unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&raw const sll).cast::<libc::sockaddr>(),
-                size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        })?;
+        let (fd, ifindex) = packet_socket(ifname, ETH_P_ARP.to_be(), true)?;
         Ok(Self { fd, ifindex })
     }
 
@@ -607,7 +644,7 @@ fn inet_checksum(data: &[u8]) -> u16 {
 static PING_SEQ: AtomicU16 = AtomicU16::new(1);
 
 /// One ICMP echo to `dst` over a raw socket; the round trip, or `None` on timeout.
-fn ping(dst: Ipv4Addr, timeout: Duration) -> io::Result<Option<Duration>> {
+pub fn ping(dst: Ipv4Addr, timeout: Duration) -> io::Result<Option<Duration>> {
     // SAFETY: socket(2) with constant arguments; the result is checked.
     let raw = cvt(unsafe {
         libc::socket(
@@ -833,27 +870,65 @@ pub struct Pair {
     rt: tokio::runtime::Runtime,
 }
 
+/// How a [`Pair`] is configured beyond the netns rig's defaults.
+#[derive(Clone, Copy, Debug)]
+pub struct PairOptions {
+    /// The link key; a random one when `None`.
+    pub key: Option<[u8; 32]>,
+    /// Each controller has a BMC on path L, reached through `<dir>/<x>/bmc.tty`.
+    pub bmc: bool,
+    /// The heartbeat interval.
+    pub heartbeat_ms: u64,
+    /// The failover timeout.
+    pub timeout_ms: u64,
+    /// The pool is encrypted (a passphrase is needed after both controllers rebooted).
+    pub encrypted: bool,
+    /// The dedicated link runs through a middlebox namespace ([`Rig::create_with_wire`]).
+    pub wire: bool,
+}
+
+impl Default for PairOptions {
+    fn default() -> Self {
+        Self {
+            key: None,
+            bmc: false,
+            heartbeat_ms: HEARTBEAT_MS,
+            timeout_ms: TIMEOUT_MS,
+            encrypted: false,
+            wire: false,
+        }
+    }
+}
+
 impl Pair {
     /// A fresh rig and directory with both configurations written; nothing running.
     pub fn new(bins: &Binaries) -> Result<Self, String> {
+        Self::with_options(bins, &PairOptions::default())
+    }
+
+    /// [`Self::new`] configured by `o`.
+    pub fn with_options(bins: &Binaries, o: &PairOptions) -> Result<Self, String> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| format!("tokio runtime: {e}"))?;
         let dir = TempDir::new("netns")?;
-        let rig = Rig::create()?;
+        let rig = if o.wire { Rig::create_with_wire()? } else { Rig::create()? };
         let d = dir.path();
         for sub in ["a", "b", "disks", "reset"] {
             fs::create_dir_all(d.join(sub)).map_err(|e| format!("{}: {e}", d.display()))?;
         }
         let mut key = [0u8; 32];
-        File::open("/dev/urandom")
-            .and_then(|mut f| io::Read::read_exact(&mut f, &mut key))
-            .map_err(|e| format!("/dev/urandom: {e}"))?;
+        match o.key {
+            Some(k) => key = k,
+            None => File::open("/dev/urandom")
+                .and_then(|mut f| io::Read::read_exact(&mut f, &mut key))
+                .map_err(|e| format!("/dev/urandom: {e}"))?,
+        }
         fs::write(d.join("link.key"), key).map_err(|e| format!("link.key: {e}"))?;
         for c in [Controller::A, Controller::B] {
             let path = Self::config_path(d, c);
-            fs::write(&path, config_toml(d, c)).map_err(|e| format!("{}: {e}", path.display()))?;
+            fs::write(&path, config_toml(d, c, o)).map_err(|e| format!("{}: {e}", path.display()))?;
         }
         let clients = [Controller::A, Controller::B]
             .map(|c| ApiClient::new(Self::sub(d, c).join("failoverd.sock")).with_timeout(API_TIMEOUT));
@@ -871,6 +946,16 @@ impl Pair {
     /// A controller's configuration file (config sync rewrites it on the standby).
     pub fn config_file(&self, c: Controller) -> PathBuf {
         Self::config_path(self.dir.path(), c)
+    }
+
+    /// The rig's directory (configurations, disks, sockets, logs).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Where a controller's configuration expects its BMC's tty ([`PairOptions::bmc`]).
+    pub fn bmc_tty(&self, c: Controller) -> PathBuf {
+        Self::sub(self.dir.path(), c).join("bmc.tty")
     }
 
     /// A controller's log file.
@@ -1183,7 +1268,7 @@ pub fn status_line(s: &StatusJson) -> String {
 /// The configuration of controller `c` with everything under `d`: the dedicated link
 /// on `ha0`, `pub0` critical with the VIP, simulated disks / watchdog / enclosure /
 /// peer reset, real VIPs, default failover settings.
-pub fn config_toml(d: &Path, c: Controller) -> String {
+pub fn config_toml(d: &Path, c: Controller, o: &PairOptions) -> String {
     let d = d.display();
     let me = c.letter();
     let lower = me.to_ascii_lowercase();
@@ -1216,16 +1301,21 @@ vips = {{ kind = "netlink" }}
 
 [api]
 socket = "{d}/{lower}/failoverd.sock"
-
+{bmc}
 {shared}"#,
+        bmc = if o.bmc {
+            format!("\n[bmc]\nserial = \"{d}/{lower}/bmc.tty\"\nbaud = 115200\n")
+        } else {
+            String::new()
+        },
         shared = SharedToml {
-            timeout_ms: TIMEOUT_MS,
-            heartbeat_ms: HEARTBEAT_MS,
+            timeout_ms: o.timeout_ms,
+            heartbeat_ms: o.heartbeat_ms,
             check_ms: None,
             interface: PUB_IF,
             vip: &VIP.to_string(),
             more_interfaces: "",
-            encrypted: false,
+            encrypted: o.encrypted,
         }
         .render()
     )
@@ -1238,17 +1328,22 @@ mod tests {
     #[test]
     fn both_configurations_pass_the_daemons_validation() {
         let dir = Path::new("/tmp/failover-netns-test");
-        for c in [Controller::A, Controller::B] {
-            let text = config_toml(dir, c);
+        let bmc = PairOptions { bmc: true, encrypted: true, ..PairOptions::default() };
+        for (c, o) in
+            [Controller::A, Controller::B].into_iter().flat_map(|c| [(c, PairOptions::default()), (c, bmc)])
+        {
+            let text = config_toml(dir, c, &o);
             let cfg = failover_linux::config::parse(&text, &dir.join("failoverd.toml"))
                 .unwrap_or_else(|e| panic!("controller {c}: {e}"));
             assert_eq!(cfg.local.controller, c);
             assert_eq!(cfg.local.link.interface.as_deref(), Some(LINK_IF));
             assert_eq!(cfg.shared.failover.timeout_ms, TIMEOUT_MS);
             assert_eq!(cfg.shared.failover.heartbeat_interval_ms, HEARTBEAT_MS);
+            assert_eq!(cfg.local.bmc.is_some(), o.bmc);
         }
         // The shared sections are identical (the daemons compare their digests).
-        let (a, b) = (config_toml(dir, Controller::A), config_toml(dir, Controller::B));
+        let o = PairOptions::default();
+        let (a, b) = (config_toml(dir, Controller::A, &o), config_toml(dir, Controller::B, &o));
         let shared = |t: &str| t[t.find("[failover]").expect("shared part")..].to_owned();
         assert_eq!(shared(&a), shared(&b));
     }
