@@ -12,44 +12,8 @@ use failover_core::time::Duration;
 use failover_core::wire::Controller::{self, A, B};
 use failover_core::wire::{Digest, GroupState, HostLiveness};
 
-fn ms(v: u64) -> Duration {
-    Duration::from_millis(v)
-}
-
-fn world_with(settings: Settings) -> World {
-    let mut cfg = SimConfig::realistic();
-    cfg.settings = settings;
-    cfg.host_hang = settings.failover_timeout;
-    World::new(cfg, 7)
-}
-
-fn settled() -> World {
-    let mut w = world_with(Settings::default());
-    w.boot_all();
-    w.run_for(ms(500));
-    assert_pair(&w, A, B);
-    w
-}
-
-#[track_caller]
-fn assert_no_violation(w: &World) {
-    assert_eq!(w.violation, None, "{}", w.summary());
-}
-
-#[track_caller]
-fn assert_pair(w: &World, active: Controller, standby: Controller) {
-    assert_no_violation(w);
-    let a = w.host(active).expect("active host runs");
-    let s = w.host(standby).expect("standby host runs");
-    assert_eq!(a.state_name(), StateName::Active, "{}", w.summary());
-    assert_eq!(a.status(), Status::Master);
-    assert_eq!(s.state_name(), StateName::Standby, "{}", w.summary());
-    assert_eq!(s.status(), Status::Backup);
-    assert_eq!(w.disk.holder(), Some(active), "reservation held by the active");
-    assert_eq!(w.disk.registration(standby), None, "standby holds no key");
-    assert_eq!(w.vip_owner, Some(active), "VIP on the active");
-    assert_eq!(w.writers(), vec![active]);
-}
+mod common;
+use common::{assert_no_violation, assert_pair, ms, settled, takeovers_after, world_with};
 
 fn reasons(w: &World, c: Controller) -> Vec<DisabledReason> {
     w.host(c).expect("host runs").disabled_reasons(local(w, c)).iter().collect()
@@ -57,10 +21,6 @@ fn reasons(w: &World, c: Controller) -> Vec<DisabledReason> {
 
 fn local(w: &World, c: Controller) -> failover_core::time::Instant {
     w.local_now(NodeId::Host(c))
-}
-
-fn takeovers_after(w: &World, t: failover_core::time::Instant) -> Vec<(Controller, TakeoverCause)> {
-    w.takeovers.iter().filter(|r| r.at > t).map(|r| (r.by, r.cause)).collect()
 }
 
 // ----- designated primary --------------------------------------------------------------

@@ -5,47 +5,17 @@
 //! `handle_timeout`: every entry point that judges the peer must notice the stall
 //! first and listen afresh.
 
-use failover_core::node::{AdminCommand, Completion, PeerVerdict, Settings, StateName, TakeoverCause};
-use failover_core::sim::{Fault, Link, NodeId, SimConfig, World};
-use failover_core::status::Status;
-use failover_core::time::{Duration, Instant};
-use failover_core::wire::Controller::{self, A, B};
+use failover_core::node::{AdminCommand, Completion, PeerVerdict, Settings, StateName};
+use failover_core::sim::{Fault, Link, NodeId, World};
+use failover_core::time::Instant;
+use failover_core::wire::Controller::{A, B};
 
-fn ms(v: u64) -> Duration {
-    Duration::from_millis(v)
-}
+mod common;
+use common::{assert_pair, ms, settled, takeovers_after};
 
 /// Longer than the failover timeout (50 ms), shorter than the hardware watchdog
 /// (500 ms), so the stalled standby is neither reset nor taken for a stall it was not.
 const STALL_MS: u64 = 300;
-
-fn settled() -> World {
-    let mut cfg = SimConfig::realistic();
-    cfg.host_hang = cfg.settings.failover_timeout;
-    let mut w = World::new(cfg, 7);
-    w.boot_all();
-    w.run_for(ms(500));
-    assert_pair(&w, A, B);
-    w
-}
-
-#[track_caller]
-fn assert_pair(w: &World, active: Controller, standby: Controller) {
-    assert_eq!(w.violation, None, "{}", w.summary());
-    let a = w.host(active).expect("active host runs");
-    let s = w.host(standby).expect("standby host runs");
-    assert_eq!(a.state_name(), StateName::Active, "{}", w.summary());
-    assert_eq!(a.status(), Status::Master);
-    assert_eq!(s.state_name(), StateName::Standby, "{}", w.summary());
-    assert_eq!(s.status(), Status::Backup);
-    assert_eq!(w.disk.holder(), Some(active), "reservation held by the active");
-    assert_eq!(w.vip_owner, Some(active), "VIP on the active");
-    assert_eq!(w.writers(), vec![active]);
-}
-
-fn takeovers_after(w: &World, t: Instant) -> Vec<(Controller, TakeoverCause)> {
-    w.takeovers.iter().filter(|r| r.at > t).map(|r| (r.by, r.cause)).collect()
-}
 
 /// Stall standby B for [`STALL_MS`] while A stays healthy, then let it run again. Its
 /// timer has not fired yet: nothing has been handed to it since it stopped.

@@ -27,7 +27,7 @@
 //! Prints a Markdown table and writes it to `target/bench/failover-netns.md`.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -260,19 +260,7 @@ fn round(p: &mut Pair, active: Controller, epoch: u64) -> Result<Round, String> 
     let detect_ms = lf.detect_ms.ok_or("no detect_ms")?;
     let total_ms = lf.total_ms.ok_or("no total_ms")?;
     p.wait_disks_held(survivor, epoch + 1)?;
-    // Bring the killed controller back as a rebooted host: its kernel forgot the VIP.
-    p.rig.flush_vip(active)?;
-    p.start(active)?;
-    let (now_active, now_epoch) = p.settled()?;
-    ensure(now_active == survivor && now_epoch == epoch + 1, || {
-        format!("after the restart of {active}, {now_active} is active at epoch {now_epoch} (failback?)")
-    })?;
-    // A restarted daemon may not take over before its first health check has found its
-    // fencing (NO_FENCED meanwhile, some 500 ms): the next round kills the survivor, so
-    // wait for that, or it would measure the restarted standby's start-up instead.
-    p.wait_status(active, SETTLE_LIMIT, "to have fencing available", |s| {
-        !s.disabled_reasons.iter().any(|r| r.contains("NO_FENCED") || r.contains("MISMATCH_DISKS"))
-    })?;
+    rejoin(p, active, epoch + 1, || Ok(()))?;
     Ok(Round {
         killed: active,
         epoch: epoch + 1,
@@ -317,17 +305,44 @@ pub(crate) fn stress(p: &mut Pair, seconds: u64) -> Result<StressOutcome, String
         Ok(e) => e,
         Err(e) => return Ok(StressOutcome { skipped: Some(e), ..StressOutcome::default() }),
     };
-    watch(p, seconds, || {
-        println!("  stress: {} --cpu 0 --cpu-load 100 --timeout {seconds}s", exe.display());
-        Command::new(&exe)
-            .args(["--cpu", "0", "--cpu-load", "100", "--timeout", &format!("{seconds}s")])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map(Some)
-            .map_err(|e| format!("{}: {e}", exe.display()))
-    })
+    watch(p, seconds, || spawn_stress(&exe, seconds).map(Some))
+}
+
+/// `stress-ng --cpu 0 --cpu-load 100` for `seconds`: every CPU busy.
+pub(crate) fn spawn_stress(exe: &Path, seconds: u64) -> Result<Child, String> {
+    println!("  stress: {} --cpu 0 --cpu-load 100 --timeout {seconds}s", exe.display());
+    Command::new(exe)
+        .args(["--cpu", "0", "--cpu-load", "100", "--timeout", &format!("{seconds}s")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", exe.display()))
+}
+
+/// Bring the killed `active` back as a rebooted host (its kernel forgot the VIP;
+/// `revive` restores whatever else the bench took from it) and check it rejoins as
+/// the standby of `survivor` at `epoch`. A restarted daemon may not take over before
+/// its first health check has found its fencing (NO_FENCED meanwhile, some 500 ms):
+/// the next round kills the survivor, so wait for that too, or the round would
+/// measure the restarted standby's start-up instead of a takeover.
+pub(crate) fn rejoin(
+    p: &mut Pair,
+    active: Controller,
+    epoch: u64,
+    revive: impl FnOnce() -> Result<(), String>,
+) -> Result<(), String> {
+    p.rig.flush_vip(active)?;
+    revive()?;
+    p.start(active)?;
+    let (now_active, now_epoch) = p.settled()?;
+    ensure(now_active == active.peer() && now_epoch == epoch, || {
+        format!("after the restart of {active}, {now_active} is active at epoch {now_epoch} (failback?)")
+    })?;
+    p.wait_status(active, SETTLE_LIMIT, "to have fencing available", |s| {
+        !s.disabled_reasons.iter().any(|r| r.contains("NO_FENCED") || r.contains("MISMATCH_DISKS"))
+    })?;
+    Ok(())
 }
 
 /// With the pair settled, start a disturbance with `start` and poll both APIs while it

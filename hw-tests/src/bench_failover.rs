@@ -59,7 +59,7 @@ use std::mem::size_of;
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -860,19 +860,8 @@ fn failoverd_takeovers(p: &mut Pair, hosts: &mut Hosts, n: usize) -> Result<Vec<
             format!("{survivor} took over at epoch {}, expected {}", s.epoch, epoch + 1)
         })?;
         p.wait_disks_held(survivor, epoch + 1)?;
-        // The killed host comes back as after a reset: its kernel forgot the VIP.
-        p.rig.flush_vip(active)?;
-        hosts.revive(active)?;
-        p.start(active)?;
-        let (now_active, now_epoch) = p.settled()?;
-        ensure(now_active == survivor && now_epoch == epoch + 1, || {
-            format!("after the restart of {active}, {now_active} is active at epoch {now_epoch} (failback?)")
-        })?;
-        // As in `bench failover-netns`: a restarted daemon reports NO_FENCED for its
-        // first ~500 ms; the next round kills the survivor, so wait for that to clear.
-        p.wait_status(active, SETTLE_LIMIT, "to have fencing available", |s| {
-            !s.disabled_reasons.iter().any(|r| r.contains("NO_FENCED") || r.contains("MISMATCH_DISKS"))
-        })?;
+        // The killed host comes back as after a reset (see `bench::rejoin`).
+        bench::rejoin(p, active, epoch + 1, || hosts.revive(active))?;
         println!(
             "  round {:>2}: killed {active} -> {survivor} at epoch {}: ARP {:.1} ms, TCP {:.1} ms",
             i + 1,
@@ -1058,17 +1047,7 @@ impl KaPair<'_> {
             Ok(e) => e,
             Err(e) => return Ok(Stress::skipped(e)),
         };
-        self.watch(active, seconds, || {
-            println!("  stress: {} --cpu 0 --cpu-load 100 --timeout {seconds}s", exe.display());
-            Command::new(&exe)
-                .args(["--cpu", "0", "--cpu-load", "100", "--timeout", &format!("{seconds}s")])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .map(Some)
-                .map_err(|e| format!("{}: {e}", exe.display()))
-        })
+        self.watch(active, seconds, || bench::spawn_stress(&exe, seconds).map(Some))
     }
 
     /// The sole VIP holder, if there is one.
