@@ -88,6 +88,9 @@ pub struct GuestReport {
     pub start_uptime_s: Option<f64>,
     /// The scenario's own run time.
     pub scenario: Option<Duration>,
+    /// The longest the guest did not run during the scenario (its pause detector's
+    /// longest gap between 20 ms sleeps): the host starving the emulator shows here.
+    pub max_pause: Option<Duration>,
     /// The detail (pass) or reason (fail).
     pub message: String,
 }
@@ -96,10 +99,11 @@ impl GuestReport {
     /// `key=value` lines, `--`, then the message.
     pub fn render(&self) -> String {
         format!(
-            "status={}\nstart_uptime_s={}\nscenario_ms={}\n--\n{}\n",
+            "status={}\nstart_uptime_s={}\nscenario_ms={}\nmax_pause_ms={}\n--\n{}\n",
             if self.passed { "pass" } else { "fail" },
             self.start_uptime_s.map_or("-".into(), |u| format!("{u:.3}")),
             self.scenario.map_or("-".into(), |d| d.as_millis().to_string()),
+            self.max_pause.map_or("-".into(), |d| d.as_millis().to_string()),
             self.message
         )
     }
@@ -117,6 +121,7 @@ impl GuestReport {
             passed,
             start_uptime_s: get("start_uptime_s").and_then(|v| v.parse().ok()),
             scenario: get("scenario_ms").and_then(|v| v.parse().ok()).map(Duration::from_millis),
+            max_pause: get("max_pause_ms").and_then(|v| v.parse().ok()).map(Duration::from_millis),
             message: message.trim_end().to_owned(),
         })
     }
@@ -152,6 +157,7 @@ pub fn main(args: &[String]) -> i32 {
         "vm-guest {name}: started at uptime {}",
         start_uptime_s.map_or("?".into(), |u| format!("{u:.3} s"))
     ));
+    let pauses = PauseDetector::start();
     let outcome = match super::SCENARIOS.iter().find(|s| s.name == name) {
         None => Err(format!(
             "unknown scenario {name:?}; known: {}",
@@ -160,6 +166,8 @@ pub fn main(args: &[String]) -> i32 {
         Some(s) => crate::report::guarded(|| (s.guest)(&ctx)),
     };
     let scenario = ctx.t0.elapsed();
+    let max_pause = pauses.longest();
+    ctx.step(&format!("longest pause of the guest during the scenario: {} ms", max_pause.as_millis()));
     match &outcome {
         Ok(d) => ctx.step(&format!("PASS {d}")),
         Err(e) => ctx.step(&format!("FAIL {e}")),
@@ -176,6 +184,7 @@ pub fn main(args: &[String]) -> i32 {
         passed,
         start_uptime_s,
         scenario: Some(scenario),
+        max_pause: Some(max_pause),
         message: outcome.unwrap_or_else(|e| e),
     };
     let path = ctx.out.join("result.txt");
@@ -184,6 +193,39 @@ pub fn main(args: &[String]) -> i32 {
         return 2;
     }
     i32::from(!passed)
+}
+
+/// A thread that sleeps 20 ms at a time and keeps the longest gap it saw between
+/// wake-ups: when the host does not run the emulator (CPU starvation), the whole guest
+/// stops and its clock jumps on resuming, which every timing in a scenario (and every
+/// watchdog) feels. A scenario that fails across such a pause proves nothing either
+/// way; the suite runs it again (see `run_scenario`).
+struct PauseDetector {
+    longest_us: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl PauseDetector {
+    const SLEEP: Duration = Duration::from_millis(20);
+
+    fn start() -> Self {
+        let longest_us = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let l = std::sync::Arc::clone(&longest_us);
+        let _ = std::thread::Builder::new().name("pause-detector".into()).spawn(move || {
+            let mut last = Instant::now();
+            loop {
+                std::thread::sleep(Self::SLEEP);
+                let now = Instant::now();
+                let gap = now.saturating_duration_since(last).saturating_sub(Self::SLEEP);
+                l.fetch_max(gap.as_micros() as u64, std::sync::atomic::Ordering::Relaxed);
+                last = now;
+            }
+        });
+        Self { longest_us }
+    }
+
+    fn longest(&self) -> Duration {
+        Duration::from_micros(self.longest_us.load(std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 #[cfg(test)]
@@ -196,10 +238,17 @@ mod tests {
             passed: false,
             start_uptime_s: Some(1.25),
             scenario: Some(Duration::from_millis(4321)),
+            max_pause: Some(Duration::from_millis(1902)),
             message: "disk 0: conflict\nsecond line".into(),
         };
         assert_eq!(GuestReport::parse(&r.render()), Ok(r));
-        let p = GuestReport { passed: true, start_uptime_s: None, scenario: None, message: String::new() };
+        let p = GuestReport {
+            passed: true,
+            start_uptime_s: None,
+            scenario: None,
+            max_pause: None,
+            message: String::new(),
+        };
         assert_eq!(GuestReport::parse(&p.render()), Ok(p));
     }
 
