@@ -36,18 +36,23 @@
 //!   for the VIP it still holds. Then, as a reset would, its VIP is removed, `pub0`
 //!   comes back up with the listener, the daemon restarts and settles as the backup;
 //! - false takeovers during S s of `stress-ng --cpu 0 --cpu-load 100`, and during J s
-//!   of netem jitter (`tc qdisc add dev <if> root netem delay D J distribution normal`
-//!   in both controllers' namespaces) on the link the heartbeats cross: `ha0`, the
-//!   dedicated link, for failoverd; `pub0`, where keepalived sends its VRRP adverts,
-//!   for keepalived. Delay and jitter are both a fifth of the time the standby waits
-//!   before it takes over (failoverd: the 50 ms timeout, so 10 ms ± 10 ms; keepalived:
-//!   the standby's Master_Down_Interval), so the mean plus three standard deviations
-//!   is four fifths of it. Counted as for the CPU stress: for failoverd epoch
-//!   increments; for keepalived moves of the VIP (it appears on the standby, alone or
-//!   on both), by polling `ip addr` in both namespaces every 20 ms, plus the
-//!   `Entering MASTER STATE` lines keepalived logged meanwhile. When the kernel has no
-//!   netem (and `modprobe sch_netem` cannot load it) the jitter runs are skipped and
-//!   the report says why.
+//!   of jitter on the link the heartbeats cross: `ha0`, the dedicated link, for both
+//!   (keepalived's VRRP adverts go over it too, see [`crate::keepalived`]). Delay and
+//!   jitter are both a fifth of the time the standby waits before it takes over
+//!   (failoverd: the 50 ms timeout, so 10 ms ± 10 ms; keepalived: the standby's
+//!   Master_Down_Interval), so the mean plus three standard deviations is four fifths
+//!   of it. The jitter is netem's (`tc qdisc add dev ha0 root netem delay D J
+//!   distribution normal` in both controllers' namespaces) when the kernel has it (or
+//!   `modprobe sch_netem` loads it); otherwise the rig is built with the dedicated link
+//!   through the userspace middlebox of the `system` suite ([`Wire`], started for the
+//!   whole bench, its threads SCHED_FIFO [`WIRE_RT_PRIORITY`] as a cable is not slowed
+//!   by CPU load, clean but during the jitter runs) and the jitter is its uniform one,
+//!   D ± √3·J: the same standard deviation (and, with negative delays sent at once as
+//!   netem does, nearly the same mean) as netem's normal D ± J, bounded at D + √3·J.
+//!   Counted as for the CPU stress: for failoverd epoch increments; for keepalived
+//!   moves of the VIP (it appears on the standby, alone or on both), by polling `ip
+//!   addr` in both namespaces every 20 ms, plus the `Entering MASTER STATE` lines
+//!   keepalived logged meanwhile.
 //!
 //! Prints a Markdown table with the ratios (ours / keepalived) and writes it to
 //! `<target>/bench/failover.md`.
@@ -72,8 +77,10 @@ use crate::bench::{self, PROBE_PERIOD, ensure};
 use crate::keepalived::{self, KaConf, Keepalived};
 use crate::stats::{Summary, summarize};
 use crate::suites::rig::{
-    self, CLIENT_IP, HEARTBEAT_MS, LINK_IF, PUB_IF, Pair, Rig, SETTLE_LIMIT, TIMEOUT_MS, TempDir, VIP, mac_of,
+    self, CLIENT_IP, HEARTBEAT_MS, Host, LINK_IF, PUB_IF, Pair, PairOptions, Rig, SETTLE_LIMIT, TIMEOUT_MS,
+    TempDir, VIP, mac_of,
 };
+use crate::system::wire::{Impairment, Wire};
 
 /// Options of `bench failover`.
 #[derive(Clone, Copy, Debug)]
@@ -118,6 +125,10 @@ pub const ATTEMPT_LIFE: Duration = Duration::from_millis(200);
 
 /// Netem delay and jitter (each) as a fraction of the standby's takeover time.
 pub const JITTER_FRACTION: f64 = 0.2;
+
+/// SCHED_FIFO priority of the userspace wire's threads: above the daemons' (50), as
+/// the kernel's netem (softirq) and a real cable are not slowed by the CPU load.
+pub const WIRE_RT_PRIORITY: i32 = 60;
 
 /// CPU and memory of one controller's daemon processes.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -165,11 +176,14 @@ struct Subject {
     kills: Vec<Kill>,
     stress: Stress,
     jitter: Stress,
-    /// The netem applied (or that would have been): "10.0 ± 10.0 ms on ha0 (...)".
+    /// The jitter applied (or that would have been): "netem, normal: 10.0 ± 10.0 ms on
+    /// ha0 (...)".
     jitter_plan: String,
     /// Real-time tasks and locked memory seen in `/proc`, per controller.
     realtime: [String; 2],
     idle: [Usage; 2],
+    /// Where the gratuitous ARPs went.
+    garp: String,
 }
 
 impl Subject {
@@ -641,6 +655,134 @@ fn netem_text(delay: Duration, jitter: Duration, ifname: &str) -> String {
     format!("{:.1} ± {:.1} ms on {ifname}", delay.as_secs_f64() * 1e3, jitter.as_secs_f64() * 1e3)
 }
 
+/// The half-width of the userspace wire's uniform jitter comparable to netem's normal
+/// jitter `sigma`: √3·σ, the same standard deviation.
+pub fn uniform_jitter(sigma: Duration) -> Duration {
+    Duration::from_micros((sigma.as_micros() as f64 * 3f64.sqrt()).round() as u64)
+}
+
+/// How the jitter runs impair the dedicated link.
+#[derive(Debug)]
+enum Jitter {
+    /// `tc netem ... distribution normal` in both controllers' namespaces.
+    Netem(PathBuf),
+    /// The userspace middlebox the dedicated link runs through: uniform jitter.
+    Wire(Wire),
+}
+
+impl Jitter {
+    /// What the table calls it.
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Netem(_) => "netem, normal",
+            Self::Wire(_) => "userspace wire, uniform",
+        }
+    }
+
+    /// Run `f` with `delay` ± `sigma` (netem's normal; the wire's comparable uniform)
+    /// on the dedicated link in both directions; what it returned and a note on what
+    /// was applied.
+    fn during<T>(
+        &self,
+        ns: &[String; 2],
+        delay: Duration,
+        sigma: Duration,
+        f: impl FnOnce() -> Result<T, String>,
+    ) -> Result<(T, String), String> {
+        match self {
+            Self::Netem(tc) => {
+                let n = Netem::apply(tc, ns, LINK_IF, delay, sigma)?;
+                let shown = n.shown();
+                let out = f();
+                drop(n);
+                Ok((out?, format!("`{shown}`")))
+            }
+            Self::Wire(w) => {
+                let before = [A, B].map(|c| w.counts(c).forwarded);
+                let imp = Impairment { delay, jitter: uniform_jitter(sigma), loss_percent: 0 };
+                for c in [A, B] {
+                    w.set(c, imp);
+                }
+                let out = f();
+                w.clear();
+                let n = [A, B].map(|c| w.counts(c).forwarded.saturating_sub(before[c.index()]));
+                Ok((
+                    out?,
+                    format!(
+                        "userspace wire {:.1} ± {:.1} ms uniform each way, frames forwarded A→B {}, B→A {}",
+                        imp.delay.as_secs_f64() * 1e3,
+                        imp.jitter.as_secs_f64() * 1e3,
+                        n[0],
+                        n[1]
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// "netem, normal: 10.0 ± 10.0 ms on ha0" or "userspace wire, uniform: 10.0 ± 17.3 ms on
+/// ha0 (σ 10.0 ms)" for netem's `delay` ± `sigma` made `how` (netem's when not run).
+fn jitter_plan(how: Option<&Jitter>, delay: Duration, sigma: Duration) -> String {
+    match how {
+        Some(w @ Jitter::Wire(_)) => format!(
+            "{}: {} (σ {:.1} ms)",
+            w.label(),
+            netem_text(delay, uniform_jitter(sigma), LINK_IF),
+            sigma.as_secs_f64() * 1e3
+        ),
+        _ => format!("netem, normal: {}", netem_text(delay, sigma, LINK_IF)),
+    }
+}
+
+/// Where keepalived's log says it sent gratuitous ARPs: "pub0 ×12" for each interface
+/// named after " on " in its `gratuitous ARP` lines.
+pub fn garp_summary(log: &str) -> String {
+    let mut per_if: Vec<(String, usize)> = Vec::new();
+    for l in log.lines().filter(|l| l.contains("gratuitous ARP")) {
+        let Some(ifname) = l.split(" on ").nth(1).and_then(|r| r.split_whitespace().next()) else { continue };
+        match per_if.iter_mut().find(|(i, _)| i == ifname) {
+            Some((_, n)) => *n += 1,
+            None => per_if.push((ifname.to_owned(), 1)),
+        }
+    }
+    if per_if.is_empty() {
+        return "no gratuitous ARP logged".into();
+    }
+    let v: Vec<String> = per_if.iter().map(|(i, n)| format!("{i} ×{n}")).collect();
+    format!("logged gratuitous ARP lines on {}", v.join(", "))
+}
+
+/// Start the userspace wire in `p`'s middlebox namespace, clean, with its threads
+/// (`wire-rx-*`, `wire-tx-*` of this process) SCHED_FIFO [`WIRE_RT_PRIORITY`].
+fn start_wire(p: &Pair) -> Result<Wire, String> {
+    let w = Wire::start(&p.rig.ns(Host::Wire), u64::from(std::process::id()))?;
+    // The threads name themselves as they start: look until all four are there.
+    let t0 = Instant::now();
+    let mut done: Vec<i32> = Vec::new();
+    while done.len() < 4 {
+        if t0.elapsed() > Duration::from_secs(2) {
+            return Err(format!("found {} of the wire's 4 threads to make real-time", done.len()));
+        }
+        let tasks = std::fs::read_dir("/proc/self/task").map_err(|e| format!("/proc/self/task: {e}"))?;
+        for t in tasks.filter_map(Result::ok) {
+            let Some(tid) = t.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            if !comm.starts_with("wire-") || done.contains(&tid) {
+                continue;
+            }
+            let param = libc::sched_param { sched_priority: WIRE_RT_PRIORITY };
+            // SAFETY: sched_setscheduler on a thread of this process with a valid param.
+            if unsafe { libc::sched_setscheduler(tid, libc::SCHED_FIFO, &param) } != 0 {
+                return Err(format!("SCHED_FIFO for {}: {}", comm.trim(), io::Error::last_os_error()));
+            }
+            done.push(tid);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok(w)
+}
+
 /// `tc` (Debian's iproute2, installed when missing).
 fn tc_exe() -> Result<PathBuf, String> {
     let find = || {
@@ -671,18 +813,18 @@ struct Netem {
 }
 
 impl Netem {
+    /// In the namespaces `ns` (the controllers').
     fn apply(
         tc: &Path,
-        rig: &Rig,
+        ns: &[String; 2],
         ifname: &'static str,
         delay: Duration,
         jitter: Duration,
     ) -> Result<Self, String> {
         let mut n = Self { tc: tc.to_owned(), ifname, on: Vec::new() };
-        for c in [A, B] {
-            let ns = rig.ctrl_ns(c);
-            run_tc(tc, &netem_args(&ns, ifname, delay, jitter))?;
-            n.on.push(ns);
+        for ns in ns {
+            run_tc(tc, &netem_args(ns, ifname, delay, jitter))?;
+            n.on.push(ns.clone());
         }
         Ok(n)
     }
@@ -706,6 +848,11 @@ impl Drop for Netem {
     }
 }
 
+/// The controllers' namespaces (A's, B's).
+fn ctrl_namespaces(r: &Rig) -> [String; 2] {
+    [A, B].map(|c| r.ctrl_ns(c))
+}
+
 /// The lines of the running kernel's configuration that set (or do not set) `keys`.
 fn kernel_config(keys: &[&str]) -> Option<String> {
     let text = rig::run_cmd("zcat", &["/proc/config.gz"]).ok().or_else(|| {
@@ -723,8 +870,9 @@ fn kernel_config(keys: &[&str]) -> Option<String> {
 /// `modprobe sch_netem` if the first try fails). `tc` if it does, else why not.
 fn netem_check(rig: &Rig) -> Result<PathBuf, String> {
     let tc = tc_exe()?;
+    let ns = ctrl_namespaces(rig);
     let once =
-        || Netem::apply(&tc, rig, LINK_IF, Duration::from_millis(1), Duration::from_millis(1)).map(drop);
+        || Netem::apply(&tc, &ns, LINK_IF, Duration::from_millis(1), Duration::from_millis(1)).map(drop);
     let Err(first) = once() else { return Ok(tc) };
     let modprobe = match rig::run_cmd("modprobe", &["sch_netem"]) {
         Ok(_) => match once() {
@@ -752,10 +900,27 @@ pub fn run(o: FailoverOpts) -> Result<(), String> {
     let mut p = Pair::new(&bins)?;
     let netem =
         if o.jitter_seconds == 0 { Err("--jitter-seconds 0".to_owned()) } else { netem_check(&p.rig) };
-    if let Err(why) = &netem {
-        println!("  the jitter runs are skipped: {why}");
+    // Without netem, the jitter goes through the userspace wire: the rig is built again
+    // with the dedicated link through it, and it runs (clean) for the whole bench.
+    let (jitter, no_netem) = match netem {
+        Ok(tc) => (Ok(Jitter::Netem(tc)), None),
+        Err(why) if o.jitter_seconds == 0 => {
+            println!("  the jitter runs are skipped: {why}");
+            (Err(why), None)
+        }
+        Err(why) => {
+            println!(
+                "  {why}\n  the jitter goes through the userspace wire: the dedicated link runs through it"
+            );
+            drop(p);
+            p = Pair::with_options(&bins, &PairOptions { wire: true, ..PairOptions::default() })?;
+            (start_wire(&p).map(Jitter::Wire), Some(why))
+        }
+    };
+    if let (Err(why), Some(_)) = (&jitter, &no_netem) {
+        return Err(format!("the userspace wire: {why}{}", p.diagnostics()));
     }
-    let ours = match failoverd(&mut p, o, &netem) {
+    let ours = match failoverd(&mut p, o, &jitter) {
         Ok(s) => s,
         Err(e) => return Err(format!("failoverd: {e}{}", p.diagnostics())),
     };
@@ -766,10 +931,11 @@ pub fn run(o: FailoverOpts) -> Result<(), String> {
     let mut subjects = vec![ours];
     for k in KA_CONFS {
         let d = dir.path().join(format!("adv{}", (k.advert_s * 100.0).round()));
-        subjects.push(keepalived_subject(&p.rig, &ka, &d, k, o, &netem)?);
+        subjects.push(keepalived_subject(&p.rig, &ka, &d, k, o, &jitter)?);
         clear_controllers(&p.rig)?;
     }
-    let md = report(o, &ka_version, &subjects, netem.as_ref().err().map(String::as_str));
+    let md =
+        report(o, &ka_version, &subjects, jitter.as_ref().err().map(String::as_str), no_netem.as_deref());
     println!("\n{md}");
     let path = bench::report_path("failover.md");
     if let Some(d) = path.parent() {
@@ -780,7 +946,7 @@ pub fn run(o: FailoverOpts) -> Result<(), String> {
     Ok(())
 }
 
-fn failoverd(p: &mut Pair, o: FailoverOpts, netem: &Result<PathBuf, String>) -> Result<Subject, String> {
+fn failoverd(p: &mut Pair, o: FailoverOpts, how: &Result<Jitter, String>) -> Result<Subject, String> {
     println!("== failoverd, heartbeat {HEARTBEAT_MS} ms, timeout {TIMEOUT_MS} ms");
     let mut hosts = Hosts::new(&p.rig)?;
     p.start(B)?;
@@ -804,25 +970,23 @@ fn failoverd(p: &mut Pair, o: FailoverOpts, netem: &Result<PathBuf, String>) -> 
             },
         }
     };
-    let (delay, jitter) = netem_params(Duration::from_millis(TIMEOUT_MS));
-    let jitter_plan = format!("{} (timeout {TIMEOUT_MS} ms)", netem_text(delay, jitter, LINK_IF));
-    let jitter = match netem {
+    let (delay, sigma) = netem_params(Duration::from_millis(TIMEOUT_MS));
+    let jitter_plan = format!("{} (timeout {TIMEOUT_MS} ms)", jitter_plan(how.as_ref().ok(), delay, sigma));
+    let jitter = match how {
         Err(_) => Stress::skipped("see the jitter note"),
-        Ok(tc) => {
+        Ok(how) => {
             if let Err(e) = p.settled() {
                 Stress::skipped(format!("the pair did not settle before it: {e}"))
             } else {
-                println!("  jitter: netem {} in both namespaces for {} s", jitter_plan, o.jitter_seconds);
-                let n = Netem::apply(tc, &p.rig, LINK_IF, delay, jitter)?;
-                let shown = n.shown();
-                let st = bench::watch(p, o.jitter_seconds, || Ok(None));
-                drop(n);
-                let st = st?;
+                println!("  jitter: {jitter_plan}, both directions, for {} s", o.jitter_seconds);
+                let ns = ctrl_namespaces(&p.rig);
+                let (st, applied) =
+                    how.during(&ns, delay, sigma, || bench::watch(p, o.jitter_seconds, || Ok(None)))?;
                 Stress {
                     false_takeovers: st.false_takeovers(),
                     note: format!(
                         "epoch increments; {} active/epoch changes seen; largest heartbeat age either side \
-                         reported {} ms; `{shown}`",
+                         reported {} ms; {applied}",
                         st.changes.len(),
                         st.max_heartbeat_age_ms
                     ),
@@ -838,6 +1002,7 @@ fn failoverd(p: &mut Pair, o: FailoverOpts, netem: &Result<PathBuf, String>) -> 
         jitter_plan,
         realtime,
         idle,
+        garp: format!("failoverd's own (rtnetlink + gratuitous ARP on {PUB_IF})"),
     })
 }
 
@@ -1063,7 +1228,7 @@ fn keepalived_subject(
     dir: &Path,
     k: KaConf,
     o: FailoverOpts,
-    netem: &Result<PathBuf, String>,
+    how: &Result<Jitter, String>,
 ) -> Result<Subject, String> {
     println!(
         "== keepalived VRRPv3, advert_int {} s, nopreempt {}, vrrp_rt_priority {}, vrrp_no_swap {}",
@@ -1093,6 +1258,13 @@ fn keepalived_subject(
             active = now;
         }
         drop(hosts);
+        let garp = garp_summary(
+            &[A, B]
+                .iter()
+                .filter_map(|c| kp.daemons[c.index()].as_ref())
+                .map(|d| String::from_utf8_lossy(&std::fs::read(&d.log).unwrap_or_default()).into_owned())
+                .collect::<String>(),
+        );
         let stress = if o.stress_seconds == 0 {
             Stress::skipped("--stress-seconds 0")
         } else {
@@ -1102,23 +1274,21 @@ fn keepalived_subject(
         let active = kp.sole_holder()?;
         let standby = active.map_or(B, Controller::peer);
         let mdi = k.master_down(KaConf::priority(standby));
-        let (delay, jit) = netem_params(mdi);
+        let (delay, sigma) = netem_params(mdi);
         let jitter_plan = format!(
             "{} (standby {standby}'s Master_Down_Interval {:.1} ms)",
-            netem_text(delay, jit, PUB_IF),
+            jitter_plan(how.as_ref().ok(), delay, sigma),
             mdi.as_secs_f64() * 1e3
         );
-        let jitter = match (netem, active) {
+        let jitter = match (how, active) {
             (Err(_), _) => Stress::skipped("see the jitter note"),
             (Ok(_), None) => Stress::skipped("no single VIP holder after the stress run"),
-            (Ok(tc), Some(active)) => {
-                println!("  jitter: netem {jitter_plan} in both namespaces for {} s", o.jitter_seconds);
-                let n = Netem::apply(tc, r, PUB_IF, delay, jit)?;
-                let shown = n.shown();
-                let st = kp.watch(active, o.jitter_seconds, || Ok(None));
-                drop(n);
-                let mut st = st?;
-                let _ = write!(st.note, "; `{shown}`");
+            (Ok(how), Some(active)) => {
+                println!("  jitter: {jitter_plan}, both directions, for {} s", o.jitter_seconds);
+                let (mut st, applied) = how.during(&ctrl_namespaces(r), delay, sigma, || {
+                    kp.watch(active, o.jitter_seconds, || Ok(None))
+                })?;
+                let _ = write!(st.note, "; {applied}");
                 st
             }
         };
@@ -1130,6 +1300,7 @@ fn keepalived_subject(
             jitter_plan,
             realtime,
             idle,
+            garp,
         })
     })();
     res.map_err(|e| {
@@ -1173,14 +1344,23 @@ fn latency_rows(md: &mut String, what: &str, s: &[Subject], samples: fn(&Subject
     }
 }
 
-fn report(o: FailoverOpts, ka_version: &str, s: &[Subject], jitter_skipped: Option<&str>) -> String {
+/// `jitter_skipped`: why the jitter runs were not run; `no_netem`: why netem could not
+/// be used (the userspace wire was).
+fn report(
+    o: FailoverOpts,
+    ka_version: &str,
+    s: &[Subject],
+    jitter_skipped: Option<&str>,
+    no_netem: Option<&str>,
+) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# failover benchmark: failoverd vs keepalived\n");
     let _ = writeln!(
         md,
         "Same namespace rig, same run: controllers A and B in network namespaces, bridged public \
          segment `pub0`, VIP 192.0.2.100/24, a client namespace. {ka_version} (Debian package), \
-         VRRPv3, `state BACKUP` on both, priorities A 150 / B 100, `nopreempt` (a restarted \
+         VRRPv3 with its adverts on the dedicated link `{LINK_IF}` (as failoverd's heartbeats) and the \
+         VIP on `{PUB_IF}`, `state BACKUP` on both, priorities A 150 / B 100, `nopreempt` (a restarted \
          controller comes back as backup and the next round kills the other one, as in the failoverd \
          bench), `garp_master_delay 0`, `garp_master_repeat 1`, and the real-time treatment failoverd's \
          heartbeat thread gets from the rig's `[realtime] priority = {RT_PRIORITY}`, `lock_memory = true` \
@@ -1227,14 +1407,14 @@ fn report(o: FailoverOpts, ka_version: &str, s: &[Subject], jitter_skipped: Opti
     for x in &s[1..] {
         let _ = write!(md, " {} vs {} |", ft(&s[0].stress), ft(&x.stress));
     }
-    let _ = write!(md, "\n| false takeovers, {} s of netem jitter on the heartbeat link |", o.jitter_seconds);
+    let _ = write!(md, "\n| false takeovers, {} s of jitter on the heartbeat link |", o.jitter_seconds);
     for x in s {
         let _ = write!(md, " {} |", ft(&x.jitter));
     }
     for x in &s[1..] {
         let _ = write!(md, " {} vs {} |", ft(&s[0].jitter), ft(&x.jitter));
     }
-    md.push_str("\n| netem delay ± jitter (normal), both directions |");
+    md.push_str("\n| jitter: how, delay ± jitter, both directions |");
     for x in s {
         let _ = write!(
             md,
@@ -1303,15 +1483,28 @@ fn report(o: FailoverOpts, ka_version: &str, s: &[Subject], jitter_skipped: Opti
         ATTEMPT_LIFE.as_millis(),
         o.idle_seconds
     );
+    let wire = no_netem.map_or_else(String::new, |why| {
+        format!(
+            " **netem unavailable here** ({why}): the dedicated link ran through the userspace \
+             middlebox of the `system` suite for the whole bench (both controllers' `{LINK_IF}` are veths \
+             to a namespace where a thread per direction forwards every frame, SCHED_FIFO \
+             {WIRE_RT_PRIORITY}, above the daemons, as netem's softirq or a cable would be), clean but \
+             during the jitter runs, when each frame waits D ± √3·J, uniform (the same standard \
+             deviation J as netem's normal, and with negative delays sent at once, as netem does, \
+             about the same mean; but bounded at D + √3·J = {:.0} % of the takeover time where the \
+             normal has a tail); it reorders too.",
+            JITTER_FRACTION * (1.0 + 3f64.sqrt()) * 100.0
+        )
+    });
     let _ = writeln!(
         md,
-        "Jitter: `tc qdisc add dev <if> root netem delay D J distribution normal` in both controllers' \
-         namespaces on the link the heartbeats cross (failoverd: the dedicated link `{LINK_IF}`; \
-         keepalived: `{PUB_IF}`, where its VRRP adverts go), with D = J = {:.0} % of the time the \
+        "Jitter: on the dedicated link `{LINK_IF}`, which both failoverd's heartbeats and keepalived's \
+         VRRP adverts cross, both directions: `tc qdisc add dev {LINK_IF} root netem delay D J \
+         distribution normal` in both controllers' namespaces, with D = J = {:.0} % of the time the \
          standby waits before taking over (failoverd's timeout, keepalived's Master_Down_Interval), so \
          that mean + 3σ is {:.0} % of it; counted as under CPU stress. With a jitter wider than \
          the packet spacing netem reorders: failoverd drops a heartbeat older than one it has \
-         accepted (anti-replay), VRRP takes any advert.{}\n",
+         accepted (anti-replay), VRRP takes any advert.{wire}{}\n",
         JITTER_FRACTION * 100.0,
         JITTER_FRACTION * 400.0,
         jitter_skipped.map_or_else(String::new, |why| format!(" **Not run here:** {why}."))
@@ -1319,8 +1512,8 @@ fn report(o: FailoverOpts, ka_version: &str, s: &[Subject], jitter_skipped: Opti
     for x in s {
         let _ = writeln!(
             md,
-            "- {}: processes A {:?}, B {:?}; stress: {}; jitter: {}",
-            x.name, x.idle[0].procs, x.idle[1].procs, x.stress.note, x.jitter.note
+            "- {}: processes A {:?}, B {:?}; stress: {}; jitter: {}; gratuitous ARP: {}",
+            x.name, x.idle[0].procs, x.idle[1].procs, x.stress.note, x.jitter.note, x.garp
         );
     }
     let _ = writeln!(md, "\nPer-kill SIGKILL → ARP / → TCP (ms):\n");
@@ -1380,6 +1573,22 @@ mod tests {
             "-n fo-1-a qdisc add dev ha0 root netem delay 10000us 7219us distribution normal"
         );
         assert_eq!(netem_text(d, d, PUB_IF), "7.2 ± 7.2 ms on pub0");
+        // The wire's uniform half-width: √3 σ, the same standard deviation.
+        assert_eq!(uniform_jitter(Duration::from_millis(10)), Duration::from_micros(17_321));
+        assert_eq!(
+            jitter_plan(None, Duration::from_millis(10), Duration::from_millis(10)),
+            "netem, normal: 10.0 ± 10.0 ms on ha0"
+        );
+    }
+
+    #[test]
+    fn garp_lines_by_interface() {
+        let log = "Sat Keepalived_vrrp[7]: (VI_1) Sending/queueing gratuitous ARPs on pub0 for 192.0.2.100\n\
+                   Sat Keepalived_vrrp[7]: Sending gratuitous ARP on pub0 for 192.0.2.100\n\
+                   Sat Keepalived_vrrp[7]: (VI_1) Entering MASTER STATE\n\
+                   Sat Keepalived_vrrp[7]: Sending gratuitous ARP on ha0 for 192.0.2.100\n";
+        assert_eq!(garp_summary(log), "logged gratuitous ARP lines on pub0 ×2, ha0 ×1");
+        assert_eq!(garp_summary("nothing"), "no gratuitous ARP logged");
     }
 
     #[test]
@@ -1392,15 +1601,17 @@ mod tests {
                 .to_vec(),
             stress: Stress { false_takeovers: Some(ft), note: String::new() },
             jitter: Stress::skipped("no netem"),
-            jitter_plan: "10.0 ± 10.0 ms on ha0".into(),
+            jitter_plan: jitter_plan(None, Duration::from_millis(10), Duration::from_millis(10)),
             realtime: ["x SCHED_FIFO 50; VmLck 100 kB".into(), "x SCHED_FIFO 50; VmLck 100 kB".into()],
             idle: [u(100.0, 4000), u(100.0, 4000)],
+            garp: "logged gratuitous ARP lines on pub0 ×2".into(),
         };
         let md = report(
             FailoverOpts::default(),
             "Keepalived v2.2.7",
             &[subj("failoverd", 10.0, 0), subj("keepalived VRRPv3, advert_int 0.01 s", 40.0, 1)],
             Some("no netem in kernel x"),
+            None,
         );
         assert!(md.contains("| SIGKILL → VIP answers ARP, p50 (ms) | 10.0 | 40.0 | 0.250 |"), "{md}");
         assert!(
@@ -1411,10 +1622,21 @@ mod tests {
         assert!(md.contains("vrrp_rt_priority 50"));
         assert!(md.contains("| 0 | 1 | 0 vs 1 |"), "{md}");
         assert!(
-            md.contains("| false takeovers, 30 s of netem jitter on the heartbeat link | - | - | - vs - |"),
+            md.contains("| false takeovers, 30 s of jitter on the heartbeat link | - | - | - vs - |"),
             "{md}"
         );
-        assert!(md.contains("10.0 ± 10.0 ms on ha0, not run"), "{md}");
+        assert!(md.contains("| netem, normal: 10.0 ± 10.0 ms on ha0, not run |"), "{md}");
+        assert!(md.contains("gratuitous ARP: logged gratuitous ARP lines on pub0 ×2"), "{md}");
+        assert!(!md.contains("userspace wire"), "{md}");
+        let wired = report(
+            FailoverOpts::default(),
+            "Keepalived v2.2.7",
+            &[subj("failoverd", 10.0, 0)],
+            None,
+            Some("no netem in kernel x"),
+        );
+        assert!(wired.contains("**netem unavailable here** (no netem in kernel x)"), "{wired}");
+        assert!(!wired.contains("Not run here"), "{wired}");
         assert!(md.contains("**Not run here:** no netem in kernel x."), "{md}");
         assert!(md.contains("| x SCHED_FIFO 50; VmLck 100 kB |"), "{md}");
     }

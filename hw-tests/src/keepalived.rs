@@ -2,6 +2,12 @@
 //! the Debian package (installed when missing), a VRRPv3 configuration per controller
 //! and the daemon run in the foreground in a controller's namespace, in its own
 //! process group so that a SIGKILL takes the parent and its VRRP child at once.
+//!
+//! The VRRP adverts go over the dedicated link `ha0` (`interface ha0`, multicast to
+//! 224.0.0.18 from `ha0`'s address), the link failoverd's heartbeats cross, so that
+//! the same impairment reaches both; the VIP is raised on the public segment
+//! (`virtual_ipaddress { VIP/24 dev pub0 }`), where keepalived also sends its
+//! gratuitous ARPs (on the interface of each address).
 
 use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
@@ -15,7 +21,7 @@ use failover_core::wire::Controller;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
-use crate::suites::rig::{PUB_IF, VIP};
+use crate::suites::rig::{LINK_IF, PUB_IF, VIP};
 
 /// The VRRP router id (any; only this pair is on the segment).
 pub const VRID: u8 = 10;
@@ -68,7 +74,8 @@ pub fn config(c: Controller, k: KaConf) -> String {
     let _ = writeln!(s, "}}");
     let _ = writeln!(s, "vrrp_instance VI_1 {{");
     let _ = writeln!(s, "    state BACKUP");
-    let _ = writeln!(s, "    interface {PUB_IF}");
+    // The adverts cross the dedicated link; the VIP lives on the public segment.
+    let _ = writeln!(s, "    interface {LINK_IF}");
     let _ = writeln!(s, "    virtual_router_id {VRID}");
     let _ = writeln!(s, "    priority {}", KaConf::priority(c));
     let _ = writeln!(s, "    advert_int {:.2}", k.advert_s);
@@ -270,7 +277,7 @@ mod tests {
             "vrrp_rt_priority 50",
             "vrrp_no_swap",
             "state BACKUP",
-            "interface pub0",
+            "interface ha0",
             "virtual_router_id 10",
             "priority 150",
             "advert_int 0.01",
