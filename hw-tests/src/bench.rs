@@ -308,6 +308,20 @@ pub(crate) fn stress(p: &mut Pair, seconds: u64) -> Result<StressOutcome, String
     watch(p, seconds, || spawn_stress(&exe, seconds).map(Some))
 }
 
+/// Whether a disturbance of `seconds` begun at `t0` is over: its process (`child`)
+/// ended, or without one the time is up. An error once it overran by 30 s.
+pub(crate) fn disturbance_over(child: &mut Option<Child>, t0: Instant, seconds: u64) -> Result<bool, String> {
+    let over = match child.as_mut() {
+        Some(c) => c.try_wait().ok().flatten().is_some(),
+        None => t0.elapsed() >= Duration::from_secs(seconds),
+    };
+    let limit = Duration::from_secs(seconds + 30);
+    if !over && t0.elapsed() > limit {
+        return Err(format!("the disturbance did not end after {} s", limit.as_secs()));
+    }
+    Ok(over)
+}
+
 /// `stress-ng --cpu 0 --cpu-load 100` for `seconds`: every CPU busy.
 pub(crate) fn spawn_stress(exe: &Path, seconds: u64) -> Result<Child, String> {
     println!("  stress: {} --cpu 0 --cpu-load 100 --timeout {seconds}s", exe.display());
@@ -360,7 +374,6 @@ pub(crate) fn watch(
     let verdicts_before = verdict_events(p, A) + verdict_events(p, B);
     let mut child = start()?;
     let t0 = Instant::now();
-    let limit = Duration::from_secs(seconds + 30);
     let mut last = Some(before);
     let probe_stop = AtomicBool::new(false);
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()).min(64);
@@ -368,15 +381,10 @@ pub(crate) fn watch(
         let stop = &probe_stop;
         let probes: Vec<_> = (0..cpus).map(|cpu| s.spawn(move || stall_probe(cpu, t0, stop))).collect();
         let outcome = loop {
-            let over = match child.as_mut() {
-                Some(c) => c.try_wait().ok().flatten().is_some(),
-                None => t0.elapsed() >= Duration::from_secs(seconds),
-            };
-            if over {
-                break Ok(());
-            }
-            if t0.elapsed() > limit {
-                break Err(format!("the disturbance did not end after {} s", limit.as_secs()));
+            match disturbance_over(&mut child, t0, seconds) {
+                Ok(false) => {}
+                Ok(true) => break Ok(()),
+                Err(e) => break Err(e),
             }
             let q0 = Instant::now();
             let (sa, sb) = (p.status(A), p.status(B));

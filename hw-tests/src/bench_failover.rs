@@ -785,17 +785,7 @@ fn start_wire(p: &Pair) -> Result<Wire, String> {
 
 /// `tc` (Debian's iproute2, installed when missing).
 fn tc_exe() -> Result<PathBuf, String> {
-    let find = || {
-        ["/usr/sbin/tc", "/sbin/tc", "/usr/bin/tc", "/bin/tc"]
-            .into_iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_file())
-    };
-    if let Some(p) = find() {
-        return Ok(p);
-    }
-    crate::vm::packages::install_missing(&["iproute2"])?;
-    find().ok_or_else(|| "tc still not found after installing iproute2".into())
+    crate::vm::packages::find_or_install(&["/usr/sbin/tc", "/sbin/tc", "/usr/bin/tc", "/bin/tc"], "iproute2")
 }
 
 fn run_tc(tc: &Path, args: &[String]) -> Result<String, String> {
@@ -1151,20 +1141,14 @@ impl KaPair<'_> {
         let masters_before = self.master_lines();
         let mut child = start()?;
         let t0 = Instant::now();
-        let limit = Duration::from_secs(seconds + 30);
         let (mut moves, mut dual, mut none, mut polls) = (0u64, 0u64, 0u64, 0u64);
         let mut last = only(active);
         let mut changes = Vec::new();
         let outcome = loop {
-            let over = match child.as_mut() {
-                Some(c) => c.try_wait().ok().flatten().is_some(),
-                None => t0.elapsed() >= Duration::from_secs(seconds),
-            };
-            if over {
-                break Ok(());
-            }
-            if t0.elapsed() > limit {
-                break Err(format!("the disturbance did not end after {} s", limit.as_secs()));
+            match bench::disturbance_over(&mut child, t0, seconds) {
+                Ok(false) => {}
+                Ok(true) => break Ok(()),
+                Err(e) => break Err(e),
             }
             let h = match holders(self.rig) {
                 Ok(h) => h,

@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
-use std::io::{self, Write as _};
+use std::io::Write as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -93,17 +93,10 @@ pub fn config(c: Controller, k: KaConf) -> String {
 
 /// The keepalived executable, installed with apt-get when missing.
 pub fn ensure_installed() -> Result<PathBuf, String> {
-    let find = || {
-        ["/usr/sbin/keepalived", "/sbin/keepalived", "/usr/local/sbin/keepalived"]
-            .into_iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_file())
-    };
-    if let Some(p) = find() {
-        return Ok(p);
-    }
-    crate::vm::packages::install_missing(&["keepalived"])?;
-    find().ok_or_else(|| "keepalived still not found after apt-get".into())
+    crate::vm::packages::find_or_install(
+        &["/usr/sbin/keepalived", "/sbin/keepalived", "/usr/local/sbin/keepalived"],
+        "keepalived",
+    )
 }
 
 /// `keepalived --version`'s first line.
@@ -151,16 +144,7 @@ impl Keepalived {
         let err = out.try_clone().map_err(|e| e.to_string())?;
         let mut cmd = Command::new("ip");
         cmd.process_group(0);
-        // SAFETY: the closure runs in the child between fork and exec and only calls
-        // prctl(2), which is async-signal-safe: keepalived dies with this runner.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        crate::process::dies_with_runner(&mut cmd);
         let child = cmd
             .args(["netns", "exec", ns])
             .arg(exe)

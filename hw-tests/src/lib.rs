@@ -34,6 +34,7 @@ pub mod bench_failover;
 pub mod cli;
 pub mod firmware;
 pub mod keepalived;
+pub mod process;
 pub mod report;
 pub mod stats;
 pub mod suites;

@@ -36,7 +36,6 @@ use std::io::{self, Write as _};
 use std::mem::size_of;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
@@ -511,7 +510,8 @@ struct ArpSocket {
     ifindex: i32,
 }
 
-fn cvt(rc: libc::c_int) -> io::Result<libc::c_int> {
+/// A libc return code as an `io::Result` (negative: `errno`).
+pub(crate) fn cvt(rc: libc::c_int) -> io::Result<libc::c_int> {
     if rc < 0 { Err(io::Error::last_os_error()) } else { Ok(rc) }
 }
 
@@ -781,18 +781,7 @@ impl Daemon {
         let _ = writeln!(out, "==== hw-tests: starting failoverd in {ns} ====");
         let err = out.try_clone().map_err(|e| e.to_string())?;
         let mut cmd = Command::new("ip");
-        // SAFETY: the closure runs in the child between fork and exec and only calls
-        // prctl(2), which is async-signal-safe. The daemon dies with the thread that
-        // started it (this runner), so a killed run leaves no daemon behind; `ip netns
-        // exec` keeps the setting across its exec of failoverd.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        crate::process::dies_with_runner(&mut cmd);
         let child = cmd
             .args(["netns", "exec", ns])
             .arg(exe)

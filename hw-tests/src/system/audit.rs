@@ -52,46 +52,25 @@ pub fn audit(cl: &mut Cluster) -> Result<Audited, String> {
             |c| p.status(c).map_or_else(|e| format!("{c}: {e}"), |s| crate::suites::rig::status_line(&s));
         format!("{e}: {} / {}", line(Controller::A), line(Controller::B))
     })?;
-    let t0 = std::time::Instant::now();
-    loop {
+    let whole = |l: &Option<String>| {
+        l.as_deref().is_some_and(|l| {
+            let f = |k: &str| crate::firmware::host::field(l, k);
+            f("host") == Some("alive") && f("peer_bmc") == Some("up") && f("peer_host") == Some("alive")
+        })
+    };
+    cl.wait_for(HEALTHY_LIMIT, "both BMCs to see their host, the peer BMC and the peer host", |cl| {
         let lines = [cl.bmc_status(Controller::A)?, cl.bmc_status(Controller::B)?];
-        let whole = |l: &Option<String>| {
-            l.as_deref().is_some_and(|l| {
-                let f = |k: &str| crate::firmware::host::field(l, k).map(str::to_owned);
-                f("host").as_deref() == Some("alive")
-                    && f("peer_bmc").as_deref() == Some("up")
-                    && f("peer_host").as_deref() == Some("alive")
-            })
-        };
-        if lines.iter().all(whole) {
-            break;
-        }
-        if t0.elapsed() >= HEALTHY_LIMIT {
-            return Err(format!(
-                "the BMCs do not both see the whole pair: A `{:?}`, B `{:?}`",
-                lines[0], lines[1]
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        Ok(lines.iter().all(whole).then_some(()))
+    })
+    .map_err(|e| {
+        format!("{e}: A `{:?}`, B `{:?}`", cl.bmc_status(Controller::A), cl.bmc_status(Controller::B))
+    })?;
     for c in [Controller::A, Controller::B] {
-        let limit = Duration::from_secs(3);
-        let mut last = Ok(false);
-        let t0 = std::time::Instant::now();
-        while t0.elapsed() < limit {
-            last = cl.bmc_fencing(c);
-            if matches!(last, Ok(false)) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        match last {
-            Ok(false) => {}
-            Ok(true) => {
-                return Err(format!("{c}'s BMC still cuts its peer's enclosure port with the pair healthy"));
-            }
-            Err(e) => return Err(e),
-        }
+        cl.wait_for(
+            Duration::from_secs(3),
+            &format!("{c}'s BMC to give its peer's enclosure port back"),
+            |cl| Ok((!cl.bmc_fencing(c)?).then_some(())),
+        )?;
     }
     let w = cl.pair.writes_by(active)?;
     cl.pair.wait_writes(active, w, 2)?;

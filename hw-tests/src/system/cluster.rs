@@ -92,6 +92,26 @@ impl Cluster {
         Ok(self.bmc(c)?.console("status", since).pop().map(|(_, l)| l))
     }
 
+    /// Poll `f` every 20 ms until it gives a value, for at most `limit` (as
+    /// [`Pair::wait_for`], for checks that need the BMCs too).
+    pub fn wait_for<T>(
+        &mut self,
+        limit: Duration,
+        what: &str,
+        mut f: impl FnMut(&mut Self) -> Result<Option<T>, String>,
+    ) -> Result<T, String> {
+        let t0 = Instant::now();
+        loop {
+            if let Some(v) = f(self)? {
+                return Ok(v);
+            }
+            if t0.elapsed() >= limit {
+                return Err(format!("timed out after {} ms waiting for {what}", limit.as_millis()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// SIGKILL `c`'s BMC (its QEMU).
     pub fn kill_bmc(&mut self, c: Controller) -> Result<Instant, String> {
         let mut bmc = self.bmcs[c.index()].take().ok_or_else(|| format!("{c}'s BMC is not running"))?;
@@ -183,10 +203,7 @@ impl Cluster {
     /// would.
     pub fn unlock_if_needed(&mut self) -> Result<(), String> {
         let (active, _) = self.pair.settled()?;
-        let escrowed = self.pair.wait_for(Duration::from_secs(2), "the pool key on both", |p| {
-            let (a, b) = (p.status(Controller::A)?, p.status(Controller::B)?);
-            Ok((!a.passphrase_needed && !b.passphrase_needed).then_some(()))
-        });
+        let escrowed = self.pair.wait_for(Duration::from_secs(2), "the pool key on both", both_hold_the_key);
         if escrowed.is_ok() {
             return Ok(());
         }
@@ -199,10 +216,11 @@ impl Cluster {
         let u = UnlockJson { passphrase: PASSPHRASE.into() };
         self.pair.block_on(self.pair.client(c).unlock(&u)).map_err(|e| format!("{c}: unlock: {e}"))?;
         let t0 = Instant::now();
-        self.pair.wait_for(Duration::from_secs(5), "both controllers to hold the pool key", |p| {
-            let (a, b) = (p.status(Controller::A)?, p.status(Controller::B)?);
-            Ok((!a.passphrase_needed && !b.passphrase_needed).then_some(()))
-        })?;
+        self.pair.wait_for(
+            Duration::from_secs(5),
+            "both controllers to hold the pool key",
+            both_hold_the_key,
+        )?;
         Ok(t0.elapsed())
     }
 
@@ -218,4 +236,10 @@ impl Cluster {
     pub fn bmc_tails(&self, n: usize) -> String {
         self.bmcs.iter().flatten().map(|b| b.tail(n)).collect()
     }
+}
+
+/// A [`Pair::wait_for`] check: neither controller needs the pool passphrase.
+fn both_hold_the_key(p: &mut Pair) -> Result<Option<()>, String> {
+    let (a, b) = (p.status(Controller::A)?, p.status(Controller::B)?);
+    Ok((!a.passphrase_needed && !b.passphrase_needed).then_some(()))
 }

@@ -89,6 +89,24 @@ fn took_over(cl: &mut Cluster, c: Controller, epoch: u64) -> Result<StatusJson, 
     })
 }
 
+/// Wait until `c`, replaced by an active at `epoch`, is out of service (exited, or
+/// neither MASTER nor IMPORTING); what it became. Claiming MASTER at `epoch` or above
+/// is an error at once.
+fn stood_down(cl: &mut Cluster, c: Controller, epoch: u64) -> Result<String, String> {
+    cl.pair.wait_for(Duration::from_secs(4), &format!("the replaced {c} to stand down"), |p| {
+        Ok(match p.seen(c) {
+            Seen::Exited(e) => Some(format!("exited ({e})")),
+            Seen::Up(x) if x.status == "MASTER" && x.epoch >= epoch => {
+                return Err(format!("the replaced {c} is MASTER again: {}", status_line(&x)));
+            }
+            Seen::Up(x) if x.status != "MASTER" && x.status != "IMPORTING" => {
+                Some(format!("{} ({})", x.status, x.state))
+            }
+            _ => None,
+        })
+    })
+}
+
 /// `detect / total` of `s`'s last failover, with its cause.
 fn timing(s: &StatusJson) -> String {
     s.last_failover.as_ref().map_or_else(
@@ -231,13 +249,11 @@ fn kill_failoverd(cl: &mut Cluster, s: &Audited) -> Result<String, String> {
     let st = took_over(cl, standby, s.epoch)?;
     let wall = t0.elapsed();
     cl.pair.wait_disks_held(standby, st.epoch)?;
-    let t1 = Instant::now();
-    let mut cut = false;
-    while t1.elapsed() < Duration::from_secs(3) && !cut {
-        cut = cl.bmc_fencing(standby)?;
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    ensure(cut, || format!("{standby}'s BMC did not cut the dead {active}'s enclosure port"))?;
+    cl.wait_for(
+        Duration::from_secs(3),
+        &format!("{standby}'s BMC to cut the dead {active}'s enclosure port"),
+        |cl| Ok(cl.bmc_fencing(standby)?.then_some(())),
+    )?;
     let serving = cl.pair.expect_serving(standby, false)?;
     cl.start(active)?;
     Ok(format!(
@@ -286,18 +302,7 @@ fn hang_host(cl: &mut Cluster, s: &Audited) -> Result<String, String> {
     cl.pair.signal(active, Signal::SIGCONT)?;
     let st = st?;
     cl.pair.wait_disks_held(standby, st.epoch)?;
-    let fate = cl.pair.wait_for(Duration::from_secs(4), "the resumed old active to stand down", |p| {
-        Ok(match p.seen(active) {
-            Seen::Exited(e) => Some(format!("exited ({e})")),
-            Seen::Up(x) if x.status == "MASTER" && x.epoch >= st.epoch => {
-                return Err(format!("the resumed old active is MASTER again: {}", status_line(&x)));
-            }
-            Seen::Up(x) if x.status != "MASTER" && x.status != "IMPORTING" => {
-                Some(format!("{} ({})", x.status, x.state))
-            }
-            _ => None,
-        })
-    })?;
+    let fate = stood_down(cl, active, st.epoch)?;
     let serving = cl.pair.expect_serving(standby, true)?;
     cl.pair.audit_logs()?;
     Ok(format!(
@@ -352,15 +357,7 @@ fn both_links_cut(cl: &mut Cluster, s: &Audited) -> Result<String, String> {
         Ok(None)
     })?;
     let loser = winner.peer();
-    let fate = cl.pair.wait_for(Duration::from_secs(4), "the loser to be out of service", |p| {
-        Ok(match p.seen(loser) {
-            Seen::Exited(e) => Some(format!("exited ({e})")),
-            Seen::Up(x) if x.status != "MASTER" && x.status != "IMPORTING" => {
-                Some(format!("{} ({})", x.status, x.state))
-            }
-            _ => None,
-        })
-    })?;
+    let fate = stood_down(cl, loser, epoch)?;
     let took = t0.elapsed();
     let serving = cl.pair.expect_serving(winner, true)?;
     cl.pair.audit_logs()?;

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use failover_core::sim::Rng;
 use failover_core::wire::Controller;
 
-use crate::suites::rig::{WIRE_ENDS, in_namespace, packet_socket};
+use crate::suites::rig::{WIRE_ENDS, cvt, in_namespace, packet_socket};
 
 /// `ETH_P_ALL`: every protocol.
 const ETH_P_ALL: u16 = 0x0003;
@@ -80,10 +80,6 @@ impl std::fmt::Debug for Wire {
             .field("b", &self.impairment(Controller::B))
             .finish()
     }
-}
-
-fn cvt(rc: libc::c_int) -> io::Result<libc::c_int> {
-    if rc < 0 { Err(io::Error::last_os_error()) } else { Ok(rc) }
 }
 
 /// A blocking socket on `ifname` that sees only frames arriving there, with a

@@ -110,6 +110,16 @@ fn apt_get(args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// The first of `candidates` that exists, installing `package` first when none does.
+pub fn find_or_install(candidates: &[&str], package: &str) -> Result<PathBuf, String> {
+    let find = || candidates.iter().map(PathBuf::from).find(|p| p.is_file());
+    if let Some(p) = find() {
+        return Ok(p);
+    }
+    install_missing(&[package])?;
+    find().ok_or_else(|| format!("none of {candidates:?} exists after installing {package}"))
+}
+
 /// Install the packages of `wanted` that are missing (root only).
 pub fn install_missing(wanted: &[&str]) -> Result<(), String> {
     let missing = missing(wanted)?;

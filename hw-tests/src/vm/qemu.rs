@@ -12,7 +12,6 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write as _};
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -194,16 +193,7 @@ pub fn run(spec: &VmSpec) -> Result<VmRun, String> {
     let stderr = File::create(&spec.stderr_log).map_err(|e| format!("{}: {e}", spec.stderr_log.display()))?;
     let mut cmd = Command::new("qemu-system-x86_64");
     cmd.args(args(spec)).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(stderr);
-    // SAFETY: the closure runs in the child between fork and exec and only calls
-    // prctl(2), which is async-signal-safe: QEMU dies with this runner.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    crate::process::dies_with_runner(&mut cmd);
     let t0 = Instant::now();
     let mut child = cmd.spawn().map_err(|e| format!("cannot start qemu-system-x86_64: {e}"))?;
     let stdout = child.stdout.take().ok_or("QEMU has no stdout pipe")?;

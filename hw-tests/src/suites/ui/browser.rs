@@ -7,7 +7,6 @@
 //! between runs.
 
 use std::io;
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -80,16 +79,7 @@ impl Browser {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        // SAFETY: prctl(2) between fork and exec, async-signal-safe: chromedriver (and
-        // the browser it owns) die with this runner.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        crate::process::dies_with_runner(&mut cmd);
         let mut driver = cmd.spawn().map_err(|e| format!("starting {}: {e}", driver_bin.display()))?;
         let t0 = Instant::now();
         loop {

@@ -4,7 +4,6 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write as _};
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -221,16 +220,7 @@ impl Controllers {
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err);
-        // SAFETY: prctl(2) between fork and exec, async-signal-safe: the daemon dies
-        // with this runner.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        crate::process::dies_with_runner(&mut cmd);
         let child = cmd.spawn().map_err(|e| format!("starting failoverd {c}: {e}"))?;
         self.daemons[c.index()] = Some(Daemon(child));
         Ok(())
