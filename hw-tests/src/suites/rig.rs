@@ -467,6 +467,26 @@ fn sweep_stale() {
     }
 }
 
+/// Call `f` every `every` until it gives a value, for at most `limit`; the error names
+/// `what` was waited for.
+pub fn poll_until<T>(
+    limit: Duration,
+    every: Duration,
+    what: &str,
+    mut f: impl FnMut() -> Result<Option<T>, String>,
+) -> Result<T, String> {
+    let t0 = Instant::now();
+    loop {
+        if let Some(v) = f()? {
+            return Ok(v);
+        }
+        if t0.elapsed() >= limit {
+            return Err(format!("timed out after {} ms waiting for {what}", limit.as_millis()));
+        }
+        std::thread::sleep(every);
+    }
+}
+
 /// Run `f` on a fresh thread that entered network namespace `ns`.
 fn in_netns<T: Send>(ns: &str, f: impl FnOnce() -> Result<T, String> + Send) -> Result<T, String> {
     let path = Path::new("/run/netns").join(ns);
@@ -1035,16 +1055,7 @@ impl Pair {
         what: &str,
         mut f: impl FnMut(&mut Self) -> Result<Option<T>, String>,
     ) -> Result<T, String> {
-        let t0 = Instant::now();
-        loop {
-            if let Some(v) = f(self)? {
-                return Ok(v);
-            }
-            if t0.elapsed() >= limit {
-                return Err(format!("timed out after {} ms waiting for {what}", limit.as_millis()));
-            }
-            std::thread::sleep(POLL);
-        }
+        poll_until(limit, POLL, what, || f(self))
     }
 
     /// Wait for a controller's status to satisfy `want`.

@@ -21,7 +21,7 @@ use super::wire::{Impairment, Wire};
 use crate::firmware::bmc::{Bmc, PtyHost};
 use crate::firmware::image::{Images, TEST_KEY};
 use crate::firmware::link::LinkRelay;
-use crate::suites::rig::{Binaries, Host, Pair, PairOptions, Seen, run_cmd};
+use crate::suites::rig::{Binaries, Host, Pair, PairOptions, Seen, poll_until, run_cmd};
 
 /// The hosts' heartbeat interval on the dedicated link (path H) and to their BMC.
 pub const HEARTBEAT_MS: u64 = 20;
@@ -100,16 +100,7 @@ impl Cluster {
         what: &str,
         mut f: impl FnMut(&mut Self) -> Result<Option<T>, String>,
     ) -> Result<T, String> {
-        let t0 = Instant::now();
-        loop {
-            if let Some(v) = f(self)? {
-                return Ok(v);
-            }
-            if t0.elapsed() >= limit {
-                return Err(format!("timed out after {} ms waiting for {what}", limit.as_millis()));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        poll_until(limit, Duration::from_millis(20), what, || f(self))
     }
 
     /// SIGKILL `c`'s BMC (its QEMU).

@@ -60,18 +60,9 @@ pub fn read_attr(path: &Path) -> Result<String, String> {
 pub fn wait_until<T>(
     limit: Duration,
     what: &str,
-    mut f: impl FnMut() -> Result<Option<T>, String>,
+    f: impl FnMut() -> Result<Option<T>, String>,
 ) -> Result<T, String> {
-    let t0 = Instant::now();
-    loop {
-        if let Some(v) = f()? {
-            return Ok(v);
-        }
-        if t0.elapsed() >= limit {
-            return Err(format!("timed out after {} ms waiting for {what}", limit.as_millis()));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    crate::suites::rig::poll_until(limit, Duration::from_millis(10), what, f)
 }
 
 /// Seconds since the guest kernel booted.
