@@ -15,6 +15,8 @@
 //! - [`transport`]: UDP on the dedicated link, COBS over a serial port to the BMC;
 //! - [`service`]: the heartbeat thread and the action executor;
 //! - [`api`]: the management API (HTTP/JSON on a Unix socket) and its types;
+//! - [`inspect`]: the disks', enclosure's and GPIO lines' state read directly, without
+//!   the service (`failoverctl inspect`);
 //! - [`ui`]: the administrator's web UI over the same control plane.
 
 pub mod actions;
@@ -23,6 +25,7 @@ pub mod backend;
 pub mod cidr;
 pub mod config;
 pub mod demo;
+pub mod inspect;
 pub mod service;
 pub mod state;
 pub mod transport;

@@ -229,6 +229,33 @@ fn find_line(lines: impl IntoIterator<Item = (u32, Option<String>)>, wanted: &st
     }
 }
 
+/// The line named `line` on `chip` and its info, refused if anyone (a kernel driver or
+/// a process, `failoverd` included) holds it: shared by the outputs here and
+/// `failoverctl inspect`'s reads, so both find lines the same way.
+pub(crate) fn free_line(chip: &str, line: &str) -> Result<(gpio_cdev::Line, gpio_cdev::LineInfo), GpioError> {
+    let mut c = open_chip(chip)?;
+    let lines = c.num_lines();
+    let names = c.lines().map(|l| (l.offset(), l.info().ok().and_then(|i| i.name().map(str::to_owned))));
+    let offset = find_line(names, line).map_err(|e| match e {
+        Lookup::Missing => GpioError::NoLine { chip: chip.to_owned(), line: line.to_owned(), lines },
+        Lookup::Ambiguous(first, second) => {
+            GpioError::AmbiguousLine { chip: chip.to_owned(), line: line.to_owned(), first, second }
+        }
+    })?;
+    let err = |what, source| GpioError::Line { chip: chip.to_owned(), line: line.to_owned(), what, source };
+    let l = c.get_line(offset).map_err(|e| err("get line", e))?;
+    let info = l.info().map_err(|e| err("line info", e))?;
+    if info.is_kernel() {
+        return Err(GpioError::Busy {
+            chip: chip.to_owned(),
+            line: line.to_owned(),
+            offset,
+            consumer: info.consumer().unwrap_or("?").to_owned(),
+        });
+    }
+    Ok((l, info))
+}
+
 /// One output line, with its polarity and names (for errors).
 pub struct GpioLine<P = CdevPin> {
     pin: P,
@@ -256,27 +283,10 @@ impl GpioLine {
         active_low: bool,
         initial: Initial,
     ) -> Result<Self, GpioError> {
-        let mut c = open_chip(chip)?;
-        let lines = c.num_lines();
-        let names = c.lines().map(|l| (l.offset(), l.info().ok().and_then(|i| i.name().map(str::to_owned))));
-        let offset = find_line(names, line).map_err(|e| match e {
-            Lookup::Missing => GpioError::NoLine { chip: chip.to_owned(), line: line.to_owned(), lines },
-            Lookup::Ambiguous(first, second) => {
-                GpioError::AmbiguousLine { chip: chip.to_owned(), line: line.to_owned(), first, second }
-            }
-        })?;
+        let (l, _) = free_line(chip, line)?;
+        let offset = l.offset();
         let err =
             |what, source| GpioError::Line { chip: chip.to_owned(), line: line.to_owned(), what, source };
-        let l = c.get_line(offset).map_err(|e| err("get line", e))?;
-        let info = l.info().map_err(|e| err("line info", e))?;
-        if info.is_kernel() {
-            return Err(GpioError::Busy {
-                chip: chip.to_owned(),
-                line: line.to_owned(),
-                offset,
-                consumer: info.consumer().unwrap_or("?").to_owned(),
-            });
-        }
         let value = match initial {
             Initial::Deasserted => u8::from(active_low),
             Initial::Keep => {

@@ -221,6 +221,29 @@ impl SimDiskSet {
         Ok(Self { dir, port, disks, enclosure })
     }
 
+    /// [`Self::open`] of a JBOD whose `disks` disks all exist already: `failoverctl
+    /// inspect` only looks, so a missing disk is an error (naming its state file)
+    /// rather than a blank disk made up on the spot.
+    pub fn open_existing(
+        dir: impl AsRef<Path>,
+        disks: usize,
+        port: Controller,
+    ) -> Result<Self, BackendError> {
+        let dir = dir.as_ref();
+        for n in 0..disks {
+            let state = dir.join(format!("disk-{n:02}")).join(STATE_FILE);
+            match state.try_exists() {
+                Ok(true) => {}
+                Ok(false) => {
+                    let why = "no such file: no disk set here, or fewer disks than configured";
+                    return Err(BackendError::io(state, std::io::Error::new(ErrorKind::NotFound, why)));
+                }
+                Err(e) => return Err(BackendError::io(state, e)),
+            }
+        }
+        Self::open(dir, disks, port)
+    }
+
     /// Our initiator port.
     pub fn port(&self) -> Controller {
         self.port

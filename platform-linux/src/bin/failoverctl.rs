@@ -1,24 +1,32 @@
-//! `failoverctl`: the administrator's command line for `failoverd`, over its Unix socket.
+//! `failoverctl`: the administrator's command line for `failoverd`, over its Unix socket
+//! (and `inspect`, which reads the shared hardware directly, without the service).
 //!
 //! Exit status: 0 done; 1 the service refused or failed the request (its error is
-//! printed on stderr); 2 usage error or the service cannot be reached.
+//! printed on stderr), or `inspect` could not read some item; 2 usage error, an
+//! unreadable configuration, or the service cannot be reached.
 
 use std::io::{BufRead as _, IsTerminal as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use failover_core::wire::Controller;
 use failover_linux::api::client::{ApiClient, ClientError, DEFAULT_SOCKET};
 use failover_linux::api::edit::{
     InterfaceChanges, NetworkChanges, SettingsChanges, parse_cidr_list, parse_controller, parse_optional_u8,
 };
 use failover_linux::api::format;
 use failover_linux::api::types::{SyncJson, TakeoverJson, UnlockJson};
+use failover_linux::config::{self, Config, ConfigError, DiskBackend, EnclosureBackend, PreemptMode, Reason};
+use failover_linux::inspect::inspect;
 use hyper::StatusCode;
 use serde::Serialize;
 
 /// Overrides the default socket path (`--socket` overrides it).
 const SOCKET_ENV: &str = "FAILOVERCTL_SOCKET";
+
+/// failoverd's configuration file where the packaged service unit keeps it.
+const DEFAULT_CONFIG: &str = "/etc/failoverd/failoverd.toml";
 
 #[derive(Debug, Parser)]
 #[command(name = "failoverctl", version, about = "Control and inspect the failoverd HA service")]
@@ -71,6 +79,74 @@ enum Command {
     },
     /// The Prometheus metrics text.
     Metrics,
+    /// Read the shared disks' reservations, the enclosure's ports and GPIO input lines
+    /// directly, without failoverd (whose own status this lets you audit). Read only.
+    Inspect(InspectArgs),
+}
+
+/// What `inspect` reads: failoverd's configuration, or these flags instead of parts of it.
+#[derive(Debug, Args)]
+struct InspectArgs {
+    /// failoverd's configuration file: this host's controller, disks and enclosure
+    /// [default: /etc/failoverd/failoverd.toml, not read when the flags give all three].
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Read this SCSI device instead of the configured disks (repeatable).
+    #[arg(long = "disk", value_name = "DEV")]
+    disks: Vec<PathBuf>,
+    /// Read the enclosure fence controller on this I2C bus instead of the configured
+    /// enclosure.
+    #[arg(long, value_name = "PATH", requires = "i2c_address")]
+    i2c_bus: Option<PathBuf>,
+    /// The fence controller's 7-bit address on --i2c-bus, decimal or 0x hex.
+    #[arg(long, value_name = "N", requires = "i2c_bus", value_parser = parse_i2c_address)]
+    i2c_address: Option<u8>,
+    /// Read no enclosure, whatever the configuration says.
+    #[arg(long, conflicts_with = "i2c_bus")]
+    no_enclosure: bool,
+    /// Also read this input line: CHIP:LINE, or CHIP:LINE:active-low (repeatable).
+    #[arg(long = "gpio", value_name = "CHIP:LINE[:active-low]", value_parser = parse_gpio_line)]
+    gpio: Vec<GpioLineArg>,
+    /// The controller this host is, A or B, instead of the configured one.
+    #[arg(long, value_name = "A|B", value_parser = parse_controller_arg)]
+    controller: Option<Controller>,
+    /// Print the inspection as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A `--gpio` line: chip, line name, active low.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct GpioLineArg(String, String, bool);
+
+fn parse_gpio_line(s: &str) -> Result<GpioLineArg, String> {
+    let (spec, active_low) = match s.strip_suffix(":active-low") {
+        Some(spec) => (spec, true),
+        None => (s, false),
+    };
+    match spec.split_once(':') {
+        Some((chip, line)) if !chip.is_empty() && !line.is_empty() => {
+            Ok(GpioLineArg(chip.to_owned(), line.to_owned(), active_low))
+        }
+        _ => Err(format!("`{s}` is not CHIP:LINE or CHIP:LINE:active-low")),
+    }
+}
+
+fn parse_i2c_address(s: &str) -> Result<u8, String> {
+    let t = s.trim();
+    let n = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u8::from_str_radix(hex, 16),
+        None => t.parse::<u8>(),
+    };
+    // The 7-bit addresses a device may have, as in `[backends] enclosure.address`.
+    match n {
+        Ok(a @ 0x03..=0x77) => Ok(a),
+        _ => Err(format!("`{s}` is not a 7-bit I2C device address (0x03..=0x77, decimal or 0x hex)")),
+    }
+}
+
+fn parse_controller_arg(s: &str) -> Result<Controller, String> {
+    parse_controller(s).map(|c| if c == "A" { Controller::A } else { Controller::B })
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +278,9 @@ enum CliError {
     /// From the API (exit 1, or 2 when the socket cannot be reached).
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// `inspect` printed its result, but some items could not be read (exit 1).
+    #[error("{0} item(s) could not be read (listed in the output)")]
+    Unread(usize),
 }
 
 impl CliError {
@@ -209,7 +288,7 @@ impl CliError {
         match self {
             Self::Usage(_) => 2,
             Self::Client(e) if e.is_connect() => 2,
-            Self::Client(_) => 1,
+            Self::Client(_) | Self::Unread(_) => 1,
         }
     }
 
@@ -319,8 +398,72 @@ async fn run(client: &ApiClient, command: Command) -> Result<(), CliError> {
             emit(json, &list, |l| format::events(l));
         }
         Command::Metrics => print!("{}", client.metrics().await?),
+        // Blocking, and fine here: nothing else runs on this runtime.
+        Command::Inspect(args) => inspect_hardware(&args)?,
     }
     Ok(())
+}
+
+/// What `inspect` reads, once the configuration and the flags are combined.
+#[derive(Debug, PartialEq)]
+struct InspectPlan {
+    controller: Controller,
+    disks: DiskBackend,
+    enclosure: EnclosureBackend,
+}
+
+/// The flags over the configuration. The file is read when something is left for it
+/// to say, or when --config names it; a file that cannot be used is a usage error.
+fn inspect_plan(args: &InspectArgs) -> Result<InspectPlan, CliError> {
+    let disks = (!args.disks.is_empty())
+        .then(|| DiskBackend::Scsi { devices: args.disks.clone(), preempt: PreemptMode::PreemptAndAbort });
+    let enclosure = match (&args.i2c_bus, args.i2c_address) {
+        _ if args.no_enclosure => Some(EnclosureBackend::None),
+        (Some(bus), Some(address)) => Some(EnclosureBackend::I2c { bus: bus.clone(), address }),
+        _ => None,
+    };
+    let all_given = disks.is_some() && enclosure.is_some() && args.controller.is_some();
+    let config = match &args.config {
+        Some(path) => Some(read_config(path)?),
+        None if all_given => None,
+        None => Some(read_config(Path::new(DEFAULT_CONFIG)).map_err(|e| {
+            usage(&format!(
+                "{e}\n(name the file with --config, or give --disk, --i2c-bus and --i2c-address \
+                 or --no-enclosure, and --controller)"
+            ))
+        })?),
+    };
+    let local = config.map(|c| c.local);
+    let controller = args.controller.or(local.as_ref().map(|l| l.controller));
+    let disks = disks.or_else(|| local.as_ref().map(|l| l.backends.disk.clone()));
+    let enclosure = enclosure.or_else(|| local.as_ref().map(|l| l.backends.enclosure.clone()));
+    match (controller, disks, enclosure) {
+        (Some(controller), Some(disks), Some(enclosure)) => Ok(InspectPlan { controller, disks, enclosure }),
+        // Without a file, every one was given.
+        _ => Err(usage("give --controller, --disk and an enclosure, or a configuration file")),
+    }
+}
+
+/// failoverd's file, checked as failoverd checks it, without reading the link key
+/// (root's alone, and not needed to look).
+fn read_config(path: &Path) -> Result<Config, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        let reason = Reason::Read { path: path.to_owned(), source };
+        usage(&ConfigError { file: path.to_owned(), key: String::new(), reason }.to_string())
+    })?;
+    config::parse(&text, path).map_err(|e| usage(&e.to_string()))
+}
+
+fn inspect_hardware(args: &InspectArgs) -> Result<(), CliError> {
+    let plan = inspect_plan(args)?;
+    let lines: Vec<(String, String, bool)> =
+        args.gpio.iter().map(|GpioLineArg(chip, line, low)| (chip.clone(), line.clone(), *low)).collect();
+    let seen = inspect(plan.controller, &plan.disks, &plan.enclosure, &lines);
+    emit(args.json, &seen, |s| s.render());
+    match seen.errors.len() {
+        0 => Ok(()),
+        n => Err(CliError::Unread(n)),
+    }
 }
 
 async fn set_interface(client: &ApiClient, set: InterfaceSet) -> Result<(), CliError> {
@@ -527,5 +670,95 @@ mod tests {
         );
         assert!(Cli::try_parse_from(["failoverctl", "sync", "sideways"]).is_err());
         assert!(Cli::try_parse_from(["failoverctl", "unlock", "hunter2"]).is_err());
+    }
+
+    fn inspect_args(args: &[&str]) -> Result<InspectArgs, clap::Error> {
+        let cli = Cli::try_parse_from(["failoverctl", "inspect"].iter().chain(args))?;
+        match cli.command {
+            Command::Inspect(a) => Ok(a),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn inspect_flags_parse() {
+        let a = inspect_args(&[
+            "--disk",
+            "/dev/sg1",
+            "--disk",
+            "/dev/sg2",
+            "--i2c-bus",
+            "/dev/i2c-3",
+            "--i2c-address",
+            "0x1c",
+            "--gpio",
+            "gpiochip0:fence-a",
+            "--gpio",
+            "gpio-sim.0-node0:peer-cut:active-low",
+            "--controller",
+            "b",
+            "--json",
+        ])
+        .unwrap();
+        assert_eq!(a.disks, [PathBuf::from("/dev/sg1"), PathBuf::from("/dev/sg2")]);
+        assert_eq!((a.i2c_bus.as_deref(), a.i2c_address), (Some(Path::new("/dev/i2c-3")), Some(0x1c)));
+        assert_eq!(
+            a.gpio,
+            [
+                GpioLineArg("gpiochip0".into(), "fence-a".into(), false),
+                GpioLineArg("gpio-sim.0-node0".into(), "peer-cut".into(), true)
+            ]
+        );
+        assert_eq!((a.controller, a.json), (Some(Controller::B), true));
+        assert_eq!(
+            inspect_args(&["--i2c-bus", "/dev/i2c-0", "--i2c-address", "28"]).unwrap().i2c_address,
+            Some(28)
+        );
+
+        for bad in [
+            &["--i2c-address", "0x1c"][..],
+            &["--i2c-bus", "/dev/i2c-0"],
+            &["--i2c-bus", "/dev/i2c-0", "--i2c-address", "0x78"],
+            &["--i2c-bus", "/dev/i2c-0", "--i2c-address", "1c"],
+            &["--i2c-bus", "/dev/i2c-0", "--i2c-address", "0x1c", "--no-enclosure"],
+            &["--gpio", "gpiochip0"],
+            &["--gpio", ":fence-a"],
+            &["--gpio", "gpiochip0::active-low"],
+            &["--controller", "C"],
+        ] {
+            assert!(inspect_args(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn inspect_flags_replace_the_configuration() {
+        // Everything given: no file is read (there is none here).
+        let a = inspect_args(&["--disk", "/dev/sg1", "--no-enclosure", "--controller", "A"]).unwrap();
+        let plan = inspect_plan(&a).unwrap();
+        assert_eq!(
+            plan,
+            InspectPlan {
+                controller: Controller::A,
+                disks: DiskBackend::Scsi {
+                    devices: vec!["/dev/sg1".into()],
+                    preempt: PreemptMode::PreemptAndAbort
+                },
+                enclosure: EnclosureBackend::None,
+            }
+        );
+        // A named file is always read.
+        let a = inspect_args(&[
+            "--config",
+            "/nonexistent/failoverd.toml",
+            "--disk",
+            "/dev/sg1",
+            "--no-enclosure",
+            "--controller",
+            "A",
+        ])
+        .unwrap();
+        let e = inspect_plan(&a).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.report().contains("/nonexistent/failoverd.toml: cannot read"), "{}", e.report());
     }
 }
