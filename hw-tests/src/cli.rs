@@ -27,7 +27,7 @@ pub const SUITES: &[(&str, &str)] = &[
     ),
     (
         "system",
-        "the whole pair: two failoverd in namespaces, each with its BMC firmware on QEMU over a pty, the BMC link, PR disks, the VIP; CTS-style scenarios each followed by an audit (root; --scenario S, --random N --seed S)",
+        "the whole pair: two failoverd in namespaces, each with its BMC firmware on QEMU over a pty, the BMC link, PR disks, the VIP; CTS-style scenarios each followed by an audit, then again through the real-hardware path (root; --scenario S, --random N --seed S; --target FILE for real controllers)",
     ),
 ];
 
@@ -46,7 +46,7 @@ pub const BENCHES: &[(&str, &str)] = &[
     ),
 ];
 
-const USAGE: &str = "usage: hw-tests run <suite>|all [--seeds N] [--seed S] [--deviations K] [--horizon-factor F]\n       hw-tests run system [--scenario S] [--random N --seed S]\n       hw-tests bench failover-netns [--n N] [--stress-seconds S]\n       hw-tests bench failover [--n N] [--stress-seconds S] [--idle-seconds I] [--jitter-seconds J]\n       hw-tests size\n       hw-tests list";
+const USAGE: &str = "usage: hw-tests run <suite>|all [--seeds N] [--seed S] [--deviations K] [--horizon-factor F]\n       hw-tests run system [--scenario S[,S..]] [--random N --seed S] [--target FILE | --via-commands]\n       hw-tests probe vip --interface I --vip V\n       hw-tests bench failover-netns [--n N] [--stress-seconds S]\n       hw-tests bench failover [--n N] [--stress-seconds S] [--idle-seconds I] [--jitter-seconds J]\n       hw-tests size\n       hw-tests list";
 
 fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>, String> {
     match args.iter().position(|a| a == name) {
@@ -87,6 +87,8 @@ fn run_suite(name: &str, args: &[String]) -> Result<Vec<CaseResult>, String> {
             only: flag(args, "--scenario")?,
             random: flag(args, "--random")?,
             seed: flag(args, "--seed")?,
+            target: flag(args, "--target")?,
+            via_commands: args.iter().any(|a| a == "--via-commands"),
         })),
         other => Err(format!(
             "unknown suite `{other}`; known: all{}",
@@ -131,6 +133,8 @@ pub fn main(args: Vec<String>) -> i32 {
             i32::from(tally.failed > 0)
         }
         Some("bench") => run_bench(&args[1..]),
+        // Run on the client host by the system suite's real-hardware target.
+        Some("probe") => system::probe::main(&args[1..]),
         // The BMC firmware's flash and static RAM, against its budgets.
         Some("size") => firmware::size(),
         // Run by the VM suite's /init inside the guest, not by hand.

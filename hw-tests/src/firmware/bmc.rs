@@ -120,7 +120,7 @@ impl Bmc<PtyHost> {
 /// Start QEMU on `elf` with its console, path L (as `path_l`) and path B wired, and
 /// connect QMP.
 fn boot(node: Controller, elf: &Path, dir: &Path, path_l: PathL) -> Result<Booted, String> {
-    let name = format!("bmc-{}", node.letter().to_ascii_lowercase());
+    let name = name_of(node);
     let sock = |what: &str| dir.join(format!("{name}.{what}"));
     let mut listeners = vec![listen(&sock("con"))?];
     if matches!(path_l, PathL::Socket) {
@@ -265,6 +265,12 @@ fn accept(l: &UnixListener, child: &mut Child, deadline: Instant) -> Result<Unix
         }
         thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// The BMC's name in file names: `bmc-a`, `bmc-b` (its console goes to
+/// `<dir>/<name>.console.log`, rewritten at each boot).
+pub fn name_of(node: Controller) -> String {
+    format!("bmc-{}", node.letter().to_ascii_lowercase())
 }
 
 fn spawn_console(

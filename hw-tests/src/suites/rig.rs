@@ -324,31 +324,13 @@ impl Rig {
     /// The client's neighbour entry for the VIP: its MAC and state, if any.
     pub fn client_neighbour(&self) -> Result<Option<(Mac, String)>, String> {
         let out = ip(&["-n", &self.ns(Host::Client), "neigh", "show", &VIP.to_string(), "dev", CLIENT_IF])?;
-        let Some(line) = out.lines().next() else { return Ok(None) };
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let mac = words
-            .iter()
-            .position(|w| *w == "lladdr")
-            .and_then(|i| words.get(i + 1))
-            .and_then(|m| parse_mac(m));
-        Ok(mac.map(|m| (m, words.last().map_or(String::new(), |s| (*s).to_owned()))))
+        Ok(parse_neighbour(&out))
     }
 
     /// Ask "who has the VIP" once from the client and collect the distinct MACs that
     /// answer within `wait`.
     pub fn arp_probe(&self, wait: Duration) -> Result<Vec<Mac>, String> {
-        in_netns(&self.ns(Host::Client), move || {
-            let s = ArpSocket::open(CLIENT_IF).map_err(|e| format!("ARP socket: {e}"))?;
-            s.send_request(VIP).map_err(|e| format!("ARP request: {e}"))?;
-            let until = Instant::now() + wait;
-            let mut seen = Vec::new();
-            while let Some(m) = s.recv_reply(VIP, until).map_err(|e| format!("ARP reply: {e}"))? {
-                if !seen.contains(&m) {
-                    seen.push(m);
-                }
-            }
-            Ok(seen)
-        })
+        in_netns(&self.ns(Host::Client), move || arp_who_has(CLIENT_IF, VIP, wait))
     }
 
     /// One ICMP echo from the client to the VIP; the round trip time.
@@ -361,6 +343,33 @@ impl Rig {
     pub fn client_ns(&self) -> String {
         self.ns(Host::Client)
     }
+}
+
+/// The MAC and state of the first entry of `ip neigh show <ip> dev <if>` output.
+pub fn parse_neighbour(out: &str) -> Option<(Mac, String)> {
+    let line = out.lines().next()?;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let mac = words
+        .iter()
+        .position(|w| *w == "lladdr")
+        .and_then(|i| words.get(i + 1))
+        .and_then(|m| parse_mac(m))?;
+    Some((mac, words.last().map_or(String::new(), |s| (*s).to_owned())))
+}
+
+/// Ask "who has `ip`" once on `ifname` and collect the distinct MACs that answer
+/// within `wait`.
+pub fn arp_who_has(ifname: &str, ip: Ipv4Addr, wait: Duration) -> Result<Vec<Mac>, String> {
+    let s = ArpSocket::open(ifname).map_err(|e| format!("ARP socket on {ifname}: {e}"))?;
+    s.send_request(ip).map_err(|e| format!("ARP request: {e}"))?;
+    let until = Instant::now() + wait;
+    let mut seen = Vec::new();
+    while let Some(m) = s.recv_reply(ip, until).map_err(|e| format!("ARP reply: {e}"))? {
+        if !seen.contains(&m) {
+            seen.push(m);
+        }
+    }
+    Ok(seen)
 }
 
 /// Run `kill` while the client namespace watches for `survivor`'s first ARP answer for
@@ -509,7 +518,8 @@ pub fn in_namespace<T: Send>(ns: &str, f: impl FnOnce() -> Result<T, String> + S
     in_netns(ns, f)
 }
 
-fn parse_mac(s: &str) -> Option<Mac> {
+/// `aa:bb:cc:dd:ee:ff` as a MAC.
+pub fn parse_mac(s: &str) -> Option<Mac> {
     let mut m = [0u8; 6];
     let mut parts = s.split(':');
     for b in &mut m {
@@ -1074,19 +1084,13 @@ impl Pair {
     pub fn settled(&mut self) -> Result<(Controller, u64), String> {
         self.wait_for(SETTLE_LIMIT, "the pair to settle (one MASTER, one BACKUP, peers alive)", |p| {
             let (Ok(a), Ok(b)) = (p.status(Controller::A), p.status(Controller::B)) else { return Ok(None) };
-            let ok = |s: &StatusJson, me: &str, peer: &str| {
-                s.status == me && s.peer.verdict == "alive" && s.peer.status.as_deref() == Some(peer)
-            };
-            Ok(if a.epoch != b.epoch {
-                None
-            } else if ok(&a, "MASTER", "BACKUP") && ok(&b, "BACKUP", "MASTER") {
-                Some((Controller::A, a.epoch))
-            } else if ok(&b, "MASTER", "BACKUP") && ok(&a, "BACKUP", "MASTER") {
-                Some((Controller::B, b.epoch))
-            } else {
-                None
-            })
+            Ok(settled_pair(&a, &b))
         })
+    }
+
+    /// Whether `c`'s daemon was started and has not exited.
+    pub fn running(&mut self, c: Controller) -> bool {
+        self.daemons[c.index()].as_mut().is_some_and(|d| d.exit_status().is_none())
     }
 
     fn disks(&self) -> Result<SimDiskSet, String> {
@@ -1243,6 +1247,23 @@ impl Pair {
             }
         }
         out
+    }
+}
+
+/// `(active, epoch)` if A's and B's statuses show a settled pair: one MASTER and one
+/// BACKUP at the same epoch, each seeing the other alive in the other's role.
+pub fn settled_pair(a: &StatusJson, b: &StatusJson) -> Option<(Controller, u64)> {
+    let ok = |s: &StatusJson, me: &str, peer: &str| {
+        s.status == me && s.peer.verdict == "alive" && s.peer.status.as_deref() == Some(peer)
+    };
+    if a.epoch != b.epoch {
+        None
+    } else if ok(a, "MASTER", "BACKUP") && ok(b, "BACKUP", "MASTER") {
+        Some((Controller::A, a.epoch))
+    } else if ok(b, "MASTER", "BACKUP") && ok(a, "BACKUP", "MASTER") {
+        Some((Controller::B, b.epoch))
+    } else {
+        None
     }
 }
 

@@ -13,15 +13,17 @@ use std::fs;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use failover_core::node::ReservationKey;
 use failover_core::wire::Controller;
-use failover_linux::api::types::UnlockJson;
+use failover_linux::api::types::{StatusJson, TakeoverJson, UnlockJson};
 use nix::sys::signal::Signal;
 
+use super::target::{self, Capability, Target};
 use super::wire::{Impairment, Wire};
 use crate::firmware::bmc::{Bmc, PtyHost};
 use crate::firmware::image::{Images, TEST_KEY};
 use crate::firmware::link::LinkRelay;
-use crate::suites::rig::{Binaries, Host, Pair, PairOptions, Seen, poll_until, run_cmd};
+use crate::suites::rig::{Binaries, Host, PUB_IF, Pair, PairOptions, run_cmd};
 
 /// The hosts' heartbeat interval on the dedicated link (path H) and to their BMC.
 pub const HEARTBEAT_MS: u64 = 20;
@@ -76,41 +78,12 @@ impl Cluster {
     }
 
     /// `c`'s BMC, if it runs.
-    pub fn bmc(&mut self, c: Controller) -> Result<&mut Bmc<PtyHost>, String> {
+    fn bmc(&mut self, c: Controller) -> Result<&mut Bmc<PtyHost>, String> {
         self.bmcs[c.index()].as_mut().ok_or_else(|| format!("{c}'s BMC is not running"))
     }
 
-    /// Whether `c`'s BMC drives its fence line to the peer's enclosure port (GPIOA0).
-    pub fn bmc_fencing(&mut self, c: Controller) -> Result<bool, String> {
-        self.bmc(c)?.qmp.gpio("gpioA0")
-    }
-
-    /// The last status line `c`'s BMC printed (it prints one at every change): what it
-    /// knows of its host, the peer BMC and the peer host.
-    pub fn bmc_status(&mut self, c: Controller) -> Result<Option<String>, String> {
-        let since = self.started;
-        Ok(self.bmc(c)?.console("status", since).pop().map(|(_, l)| l))
-    }
-
-    /// Poll `f` every 20 ms until it gives a value, for at most `limit` (as
-    /// [`Pair::wait_for`], for checks that need the BMCs too).
-    pub fn wait_for<T>(
-        &mut self,
-        limit: Duration,
-        what: &str,
-        mut f: impl FnMut(&mut Self) -> Result<Option<T>, String>,
-    ) -> Result<T, String> {
-        poll_until(limit, Duration::from_millis(20), what, || f(self))
-    }
-
-    /// SIGKILL `c`'s BMC (its QEMU).
-    pub fn kill_bmc(&mut self, c: Controller) -> Result<Instant, String> {
-        let mut bmc = self.bmcs[c.index()].take().ok_or_else(|| format!("{c}'s BMC is not running"))?;
-        Ok(bmc.kill())
-    }
-
-    /// Boot `c`'s BMC again (after [`Self::kill_bmc`]) and splice it into the link.
-    pub fn start_bmc(&mut self, c: Controller) -> Result<(), String> {
+    /// Boot `c`'s BMC (again) and splice it into the BMC link.
+    fn start_bmc(&mut self, c: Controller) -> Result<(), String> {
         if let Some(mut old) = self.bmcs[c.index()].take() {
             old.kill();
         }
@@ -120,117 +93,172 @@ impl Cluster {
         Ok(())
     }
 
-    /// Cut (or restore) the BMC link in the direction `from` sends.
-    pub fn cut_bmc_link(&self, from: Controller, cut: bool) {
-        self.link.set_cut(from, cut);
-    }
-
     /// Forget the BMC link's record of frames (kept for nothing here).
     pub fn forget_frames(&self) {
         self.link.forget();
-    }
-
-    /// Start `c`'s `failoverd`.
-    pub fn start(&mut self, c: Controller) -> Result<(), String> {
-        self.pair.start(c)
-    }
-
-    /// Stop `c`'s `failoverd` in order (SIGTERM) and wait for it to exit.
-    pub fn stop(&mut self, c: Controller) -> Result<(), String> {
-        self.pair.signal(c, Signal::SIGTERM)?;
-        self.pair.wait_for(
-            Duration::from_secs(5),
-            &format!("{c}'s failoverd to exit after SIGTERM"),
-            |p| Ok(p.exit_status(c)),
-        )?;
-        Ok(())
-    }
-
-    /// Whether `c`'s `failoverd` runs.
-    pub fn running(&mut self, c: Controller) -> bool {
-        !matches!(self.pair.seen(c), Seen::Exited(_))
-    }
-
-    /// Take the dedicated link (path H) down or up at `c`'s end.
-    pub fn set_host_link(&self, c: Controller, up: bool) -> Result<(), String> {
-        self.pair.rig.set_link(c, up)
-    }
-
-    /// Impair what `from` sends on the dedicated link.
-    pub fn impair(&self, from: Controller, imp: Impairment) {
-        self.wire.set(from, imp);
-    }
-
-    /// Restore everything a scenario may have broken: links up, no shaping, both BMCs
-    /// and both daemons running (one stopped by SIGSTOP is continued; one that is not
-    /// running, or stands fenced in ERROR, is started).
-    pub fn heal(&mut self) -> Result<(), String> {
-        for c in [Controller::A, Controller::B] {
-            self.cut_bmc_link(c, false);
-            self.impair(c, Impairment::NONE);
-            self.set_host_link(c, true)?;
-            run_cmd(
-                "ip",
-                &["-n", &self.pair.rig.ctrl_ns(c), "link", "set", crate::suites::rig::PUB_IF, "up"],
-            )?;
-            if self.bmcs[c.index()].is_none() {
-                self.start_bmc(c)?;
-            }
-            let _ = self.pair.signal(c, Signal::SIGCONT);
-        }
-        for c in [Controller::A, Controller::B] {
-            // A daemon that found itself fenced stays in ERROR until restarted, as an
-            // administrator would after looking at it.
-            let fenced = matches!(self.pair.seen(c), Seen::Up(s) if s.status == "ERROR");
-            if fenced || !self.running(c) {
-                self.start(c)?;
-            }
-        }
-        self.unlock_if_needed()
-    }
-
-    /// Once settled: if the pool key is still missing on either controller (both
-    /// restarted, so no peer escrowed it), unlock it on the active as an administrator
-    /// would.
-    pub fn unlock_if_needed(&mut self) -> Result<(), String> {
-        let (active, _) = self.pair.settled()?;
-        let escrowed = self.pair.wait_for(Duration::from_secs(2), "the pool key on both", both_hold_the_key);
-        if escrowed.is_ok() {
-            return Ok(());
-        }
-        self.unlock(active).map(|_| ())
-    }
-
-    /// Give the pool passphrase to `c`; how long until both controllers held it (the
-    /// peer's copy comes by escrow over the link).
-    pub fn unlock(&mut self, c: Controller) -> Result<Duration, String> {
-        let u = UnlockJson { passphrase: PASSPHRASE.into() };
-        self.pair.block_on(self.pair.client(c).unlock(&u)).map_err(|e| format!("{c}: unlock: {e}"))?;
-        let t0 = Instant::now();
-        self.pair.wait_for(
-            Duration::from_secs(5),
-            "both controllers to hold the pool key",
-            both_hold_the_key,
-        )?;
-        Ok(t0.elapsed())
-    }
-
-    /// Start both hosts (the designated primary A last, as the netns suite does) and
-    /// unlock the pool: the pair as an administrator leaves it after installation.
-    pub fn up(&mut self) -> Result<(), String> {
-        self.start(Controller::B)?;
-        self.start(Controller::A)?;
-        self.unlock_if_needed()
     }
 
     /// The last `n` console lines of both BMCs, for a failure report.
     pub fn bmc_tails(&self, n: usize) -> String {
         self.bmcs.iter().flatten().map(|b| b.tail(n)).collect()
     }
+
+    /// Where `c`'s BMC console is logged (rewritten at each boot).
+    pub fn bmc_console_log(&self, c: Controller) -> PathBuf {
+        self.bmc_dir.join(format!("{}.console.log", crate::firmware::bmc::name_of(c)))
+    }
+
+    /// The BMCs' directory (consoles, QMP sockets).
+    pub fn bmc_dir(&self) -> &std::path::Path {
+        &self.bmc_dir
+    }
 }
 
-/// A [`Pair::wait_for`] check: neither controller needs the pool passphrase.
-fn both_hold_the_key(p: &mut Pair) -> Result<Option<()>, String> {
-    let (a, b) = (p.status(Controller::A)?, p.status(Controller::B)?);
-    Ok((!a.passphrase_needed && !b.passphrase_needed).then_some(()))
+impl Target for Cluster {
+    fn describe(&self) -> String {
+        format!(
+            "emulated pair in {}: failoverd in namespaces, BMC firmware on QEMU ast1030-evb, userspace netem on ha0",
+            self.pair.dir().display()
+        )
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_millis(TIMEOUT_MS)
+    }
+
+    fn supports(&self, _: Capability) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn status(&mut self, c: Controller) -> Result<StatusJson, String> {
+        self.pair.status(c)
+    }
+
+    fn running(&mut self, c: Controller) -> Result<bool, String> {
+        Ok(self.pair.running(c))
+    }
+
+    fn start(&mut self, c: Controller) -> Result<(), String> {
+        self.pair.start(c)
+    }
+
+    fn signal(&mut self, c: Controller, sig: Signal) -> Result<(), String> {
+        if sig == Signal::SIGKILL { self.pair.kill(c) } else { self.pair.signal(c, sig) }
+    }
+
+    fn giveback(&mut self, c: Controller) -> Result<(), String> {
+        self.pair.block_on(self.pair.client(c).giveback()).map_err(|e| format!("giveback on {c}: {e}"))
+    }
+
+    fn force_takeover(&mut self, c: Controller) -> Result<(), String> {
+        self.pair
+            .block_on(self.pair.client(c).takeover(&TakeoverJson { force: true }))
+            .map_err(|e| format!("forced takeover on {c}: {e}"))
+    }
+
+    fn unlock(&mut self, c: Controller) -> Result<(), String> {
+        let u = UnlockJson { passphrase: PASSPHRASE.into() };
+        self.pair.block_on(self.pair.client(c).unlock(&u)).map_err(|e| format!("{c}: unlock: {e}"))
+    }
+
+    fn set_disabled(&mut self, c: Controller, disabled: bool) -> Result<bool, String> {
+        Ok(self.pair.set_disabled(c, disabled)?.disabled)
+    }
+
+    fn read_config(&mut self, c: Controller) -> Result<String, String> {
+        let path = self.pair.config_file(c);
+        fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    fn write_config(&mut self, c: Controller, text: &str) -> Result<(), String> {
+        let path = self.pair.config_file(c);
+        fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    fn holders(&mut self) -> Result<Vec<Option<ReservationKey>>, String> {
+        self.pair.holders()
+    }
+
+    fn audit_fencing(&mut self, active: Controller, _epoch: u64) -> Result<String, String> {
+        let w = self.pair.writes_by(active)?;
+        self.pair.wait_writes(active, w, 2)?;
+        let n = self.pair.audit_logs()?;
+        Ok(format!("{n} disk log entries: no write from a port without the reservation"))
+    }
+
+    fn writes_by(&mut self, c: Controller) -> Result<Option<usize>, String> {
+        self.pair.writes_by(c).map(Some)
+    }
+
+    fn has_vip(&mut self, c: Controller) -> Result<bool, String> {
+        self.pair.rig.has_vip(c)
+    }
+
+    fn expect_serving(&mut self, active: Controller, exclusive: bool) -> Result<String, String> {
+        self.pair.expect_serving(active, exclusive)
+    }
+
+    fn set_host_link(&mut self, c: Controller, up: bool) -> Result<(), String> {
+        self.pair.rig.set_link(c, up)
+    }
+
+    fn set_public_link(&mut self, c: Controller, up: bool) -> Result<(), String> {
+        let ns = self.pair.rig.ctrl_ns(c);
+        run_cmd("ip", &["-n", &ns, "link", "set", PUB_IF, if up { "up" } else { "down" }]).map(|_| ())
+    }
+
+    fn impair(&mut self, from: Controller, imp: Impairment) -> Result<(), String> {
+        self.wire.set(from, imp);
+        Ok(())
+    }
+
+    fn link_frames(&mut self, from: Controller) -> Result<u64, String> {
+        Ok(self.wire.counts(from).forwarded)
+    }
+
+    fn set_bmc_power(&mut self, c: Controller, on: bool) -> Result<(), String> {
+        match (on, self.bmcs[c.index()].is_some()) {
+            (true, true) => Ok(()),
+            (true, false) => self.start_bmc(c),
+            (false, _) => {
+                let mut bmc =
+                    self.bmcs[c.index()].take().ok_or_else(|| format!("{c}'s BMC is not running"))?;
+                bmc.kill();
+                Ok(())
+            }
+        }
+    }
+
+    fn cut_bmc_link(&mut self, from: Controller, cut: bool) -> Result<(), String> {
+        self.link.set_cut(from, cut);
+        Ok(())
+    }
+
+    fn bmc_status(&mut self, c: Controller) -> Result<Option<String>, String> {
+        let since = self.started;
+        Ok(self.bmc(c)?.console("status", since).pop().map(|(_, l)| l))
+    }
+
+    fn bmc_fencing(&mut self, c: Controller) -> Result<bool, String> {
+        // GPIOA0 drives the peer's enclosure port cut.
+        self.bmc(c)?.qmp.gpio("gpioA0")
+    }
+
+    fn heal(&mut self) -> Result<(), String> {
+        for c in [Controller::A, Controller::B] {
+            self.cut_bmc_link(c, false)?;
+            self.impair(c, Impairment::NONE)?;
+            self.set_host_link(c, true)?;
+            self.set_public_link(c, true)?;
+            self.set_bmc_power(c, true)?;
+            if self.pair.running(c) {
+                self.pair.signal(c, Signal::SIGCONT)?;
+            }
+        }
+        target::restart_the_fallen(self)
+    }
+
+    fn diagnostics(&mut self) -> String {
+        format!("{}{}", self.pair.diagnostics(), self.bmc_tails(10))
+    }
 }

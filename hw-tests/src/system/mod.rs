@@ -20,10 +20,15 @@
 //! does not cascade. Each run's logs stay in the rig's directory until the next run.
 
 pub mod audit;
+pub mod ci_target;
 pub mod cluster;
+pub mod probe;
+pub mod remote;
 pub mod scenarios;
+pub mod target;
 pub mod wire;
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use failover_core::sim::Rng;
@@ -32,36 +37,38 @@ use crate::firmware::image::{self, Images, TEST_TIMINGS};
 use crate::report::{CaseResult, guarded};
 use crate::suites::rig::{self, Binaries};
 use cluster::Cluster;
+use remote::{Remote, RemoteConfig};
+use scenarios::{SCENARIOS, Scenario};
+use target::{Capability, Target};
 
 /// Options of `hw-tests run system`.
 #[derive(Clone, Debug, Default)]
 pub struct SystemOpts {
-    /// Run only this scenario.
+    /// Run only these scenarios (comma-separated names).
     pub only: Option<String>,
     /// Run this many scenarios in a random order.
     pub random: Option<usize>,
     /// The random order's seed (the time when not given).
     pub seed: Option<u64>,
+    /// Run against the real controllers this target file names.
+    pub target: Option<PathBuf>,
+    /// Run on the emulated rig through the real-hardware path only (commands, a
+    /// target file), as CI's short mode does after the emulated pass.
+    pub via_commands: bool,
 }
 
-/// The scenarios to run, by index into [`scenarios::SCENARIOS`].
-fn plan(opts: &SystemOpts) -> Result<(Vec<usize>, Option<u64>), String> {
-    let all = scenarios::SCENARIOS;
-    if let Some(name) = &opts.only {
-        let i = all.iter().position(|(n, _)| n == name).ok_or_else(|| {
-            format!(
-                "no scenario `{name}`; known: {}",
-                all.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-            )
-        })?;
-        return Ok((vec![i], None));
+/// The scenarios to run, in order.
+fn plan(opts: &SystemOpts) -> Result<(Vec<&'static Scenario>, Option<u64>), String> {
+    if let Some(names) = &opts.only {
+        let order = names.split(',').map(scenarios::by_name).collect::<Result<_, _>>()?;
+        return Ok((order, None));
     }
-    let Some(n) = opts.random else { return Ok(((0..all.len()).collect(), None)) };
+    let Some(n) = opts.random else { return Ok((SCENARIOS.iter().collect(), None)) };
     let seed = opts.seed.unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
     });
     let mut rng = Rng::new(seed);
-    Ok(((0..n).map(|_| rng.below(all.len() as u64) as usize).collect(), Some(seed)))
+    Ok(((0..n).map(|_| &SCENARIOS[rng.below(SCENARIOS.len() as u64) as usize]).collect(), Some(seed)))
 }
 
 /// One progress line per scenario as it ends (the full lines come in the tally).
@@ -79,13 +86,108 @@ fn fail(name: &str, e: String, t0: Instant) -> Vec<CaseResult> {
     vec![CaseResult { name: format!("system/{name}"), outcome: Err(e), elapsed: t0.elapsed() }]
 }
 
-/// A fresh cluster, up and audited.
-fn fresh(bins: &Binaries, images: &Images) -> Result<(Cluster, audit::Audited), String> {
-    let mut cl = Cluster::new(bins, images)?;
-    match cl.up().and_then(|()| audit::audit(&mut cl)) {
-        Ok(a) => Ok((cl, a)),
-        Err(e) => Err(format!("{e}{}{}", cl.pair.diagnostics(), cl.bmc_tails(10))),
+/// A pair up and audited, with its diagnostics on failure.
+type Ready = (Box<dyn Target>, audit::Audited);
+
+/// `t` brought up by `bring_up` and audited.
+fn ready(
+    mut t: Box<dyn Target>,
+    bring_up: fn(&mut dyn Target) -> Result<(), String>,
+) -> Result<Ready, String> {
+    match bring_up(t.as_mut()).and_then(|()| audit::audit(t.as_mut())) {
+        Ok(a) => Ok((t, a)),
+        Err(e) => Err(format!("{e}{}", t.diagnostics())),
     }
+}
+
+/// Run `order` on pairs from `make` (a new one after a failure), each scenario
+/// followed by a heal and an audit; cases are named `<prefix>/<scenario>`.
+fn run_scenarios(
+    prefix: &str,
+    order: &[&Scenario],
+    seed: Option<u64>,
+    mut make: impl FnMut() -> Result<Ready, String>,
+) -> Vec<CaseResult> {
+    let mut results = Vec::new();
+    let mut current: Option<Ready> = None;
+    // A pair that will not come up twice in a row will not come up for the rest.
+    let mut start_failures = 0;
+    for (k, sc) in order.iter().enumerate() {
+        let name = sc.name;
+        let label =
+            if seed.is_some() { format!("{prefix}/{k:03}-{name}") } else { format!("{prefix}/{name}") };
+        let started = Instant::now();
+        let mut finish = |outcome| {
+            let r = CaseResult { name: label.clone(), outcome, elapsed: started.elapsed() };
+            progress(k, order.len(), &r);
+            results.push(r);
+        };
+        if current.is_none() {
+            let attempt = if start_failures < 2 {
+                guarded(&mut make)
+            } else {
+                Err("not run: the pair failed to come up twice (see the first failures)".into())
+            };
+            match attempt {
+                Ok(c) => {
+                    start_failures = 0;
+                    current = Some(c);
+                }
+                Err(e) => {
+                    start_failures += 1;
+                    finish(Err(format!("pair start: {e}")));
+                    continue;
+                }
+            }
+        }
+        let Some((t, before)) = current.as_mut() else { continue };
+        let t = t.as_mut();
+        if let Some(why) = sc.needs.iter().find_map(|c| t.supports(*c).err()) {
+            finish(Err(format!("not run on {}: {why}", t.describe())));
+            continue;
+        }
+        let outcome = guarded(|| {
+            let line = (sc.run)(t, before).map_err(|e| format!("scenario: {e}"))?;
+            t.heal().map_err(|e| format!("heal: {e}"))?;
+            let after = audit::audit(t).map_err(|e| format!("audit: {e}"))?;
+            Ok((line, after))
+        });
+        match outcome {
+            Ok((line, after)) => {
+                let msg = format!("{line}; audit ok: {} MASTER@{}", after.active, after.epoch);
+                *before = after;
+                finish(Ok(msg));
+            }
+            Err(e) => {
+                let e = format!("{e}{}", t.diagnostics());
+                current = None;
+                finish(Err(e));
+            }
+        }
+    }
+    results
+}
+
+/// A fresh emulated cluster.
+fn emulated(bins: &Binaries, images: &Images) -> Result<Ready, String> {
+    ready(Box::new(Cluster::new(bins, images)?), target::up)
+}
+
+/// A fresh emulated cluster behind the real-hardware path, up and checked by the
+/// target's preflight.
+fn via_commands(bins: &Binaries, images: &Images) -> Result<Ready, String> {
+    let mut r = ci_target::remote_on_rig(bins, images)?;
+    for c in Capability::ALL {
+        if r.supports(c).is_ok() != ci_target::OFFERS.contains(&c) {
+            return Err(format!("the rig's target file offers {c:?} contrary to ci_target::OFFERS"));
+        }
+    }
+    let up = target::up(&mut r).and_then(|()| r.preflight());
+    match up {
+        Ok(line) => println!("system: via commands: preflight: {line}"),
+        Err(e) => return Err(format!("{e}{}", r.diagnostics())),
+    }
+    ready(Box::new(r), |_| Ok(()))
 }
 
 /// Run the suite.
@@ -95,6 +197,9 @@ pub fn run(opts: &SystemOpts) -> Vec<CaseResult> {
         Ok(p) => p,
         Err(e) => return fail("plan", e, t0),
     };
+    if let Some(path) = &opts.target {
+        return run_remote(path, &order, seed, t0);
+    }
     let bins = match rig::preflight() {
         Ok(b) => b,
         Err(e) => return fail("preflight", e, t0),
@@ -124,61 +229,72 @@ pub fn run(opts: &SystemOpts) -> Vec<CaseResult> {
         seed.map(|s| format!(", random order, --seed {s}")).unwrap_or_default()
     );
     let mut results = Vec::new();
-    let mut current: Option<(Cluster, audit::Audited)> = None;
-    // A cluster that will not start twice in a row will not start for the rest.
-    let mut start_failures = 0;
-    for (k, &i) in order.iter().enumerate() {
-        let (name, scenario) = scenarios::SCENARIOS[i];
-        let label = if seed.is_some() { format!("system/{k:03}-{name}") } else { format!("system/{name}") };
-        let started = Instant::now();
-        if current.is_none() {
-            let attempt = if start_failures < 2 {
-                guarded(|| fresh(&bins, &images))
-            } else {
-                Err("not run: the cluster failed to start twice (see the first failures)".into())
-            };
-            match attempt {
-                Ok(c) => {
-                    start_failures = 0;
-                    current = Some(c);
-                }
-                Err(e) => {
-                    start_failures += 1;
-                    let r = CaseResult {
-                        name: label,
-                        outcome: Err(format!("cluster start: {e}")),
-                        elapsed: started.elapsed(),
-                    };
-                    progress(k, order.len(), &r);
-                    results.push(r);
-                    continue;
-                }
-            }
-        }
-        let Some((cl, before)) = current.as_mut() else { continue };
-        let outcome = guarded(|| {
-            let line = scenario(cl, before).map_err(|e| format!("scenario: {e}"))?;
-            cl.heal().map_err(|e| format!("heal: {e}"))?;
-            let after = audit::audit(cl).map_err(|e| format!("audit: {e}"))?;
-            Ok((line, after))
-        });
-        let outcome = match outcome {
-            Ok((line, after)) => {
-                let msg = format!("{line}; audit ok: {} MASTER@{}", after.active, after.epoch);
-                *before = after;
-                cl.forget_frames();
-                Ok(msg)
-            }
-            Err(e) => {
-                let e = format!("{e}{}{}", cl.pair.diagnostics(), cl.bmc_tails(10));
-                current = None;
-                Err(e)
-            }
-        };
-        let r = CaseResult { name: label, outcome, elapsed: started.elapsed() };
-        progress(k, order.len(), &r);
-        results.push(r);
+    if !opts.via_commands {
+        results = run_scenarios("system", &order, seed, || emulated(&bins, &images));
     }
+    let short_mode = opts.only.is_none() && opts.random.is_none();
+    if opts.via_commands || short_mode {
+        // The real-hardware path (a target file, commands through a prefix, the
+        // hardware read by `failoverctl inspect`, the VIP by `hw-tests probe`) on a
+        // fresh emulated pair. In the short mode, the scenarios its file cannot offer
+        // (BMC power and BMC link control, the fence line) ran in the pass above.
+        let t1 = Instant::now();
+        let (runnable, left): (Vec<&Scenario>, Vec<&Scenario>) = if opts.via_commands {
+            (order.clone(), Vec::new())
+        } else {
+            order.iter().partition(|s| s.needs.iter().all(|c| ci_target::OFFERS.contains(c)))
+        };
+        println!(
+            "system: via commands (target file, `ip netns exec` prefixes): {} scenario(s){}",
+            runnable.len(),
+            if left.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; not offered by its file, run above only: {}",
+                    left.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+                )
+            }
+        );
+        results
+            .extend(run_scenarios("system/via-commands", &runnable, seed, || via_commands(&bins, &images)));
+        println!("system: via commands: {:.1} s", t1.elapsed().as_secs_f64());
+    }
+    println!("system: {} scenario(s) in {:.1} s", results.len(), t0.elapsed().as_secs_f64());
+    results
+}
+
+/// Run `order` against the real controllers named in the target file at `path`.
+fn run_remote(
+    path: &std::path::Path,
+    order: &[&Scenario],
+    seed: Option<u64>,
+    t0: Instant,
+) -> Vec<CaseResult> {
+    let cfg = match RemoteConfig::load(path) {
+        Ok(c) => c,
+        Err(e) => return fail("target", e, t0),
+    };
+    let checked = Remote::new(cfg.clone(), None).and_then(|mut r| r.preflight());
+    let line = match checked {
+        Ok(l) => l,
+        Err(e) => return fail("preflight", e, t0),
+    };
+    let mut results =
+        vec![CaseResult { name: "system/preflight".into(), outcome: Ok(line), elapsed: t0.elapsed() }];
+    println!(
+        "system: target {} (timeout {} ms); {} scenario(s){}",
+        path.display(),
+        cfg.timeout_ms,
+        order.len(),
+        seed.map(|s| format!(", random order, --seed {s}")).unwrap_or_default()
+    );
+    // A real pair is not rebuilt after a failure: it is healed and audited again.
+    let heal = |t: &mut dyn Target| t.heal();
+    results.extend(run_scenarios("system", order, seed, || {
+        let r = Remote::new(cfg.clone(), None)?;
+        ready(Box::new(r), heal)
+    }));
     println!("system: {} scenario(s) in {:.1} s", results.len(), t0.elapsed().as_secs_f64());
     results
 }

@@ -16,6 +16,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
@@ -50,6 +51,23 @@ impl Impairment {
     pub const NONE: Self = Self { delay: Duration::ZERO, jitter: Duration::ZERO, loss_percent: 0 };
     /// Every frame lost.
     pub const CUT: Self = Self { delay: Duration::ZERO, jitter: Duration::ZERO, loss_percent: 100 };
+
+    /// A control file's line: `<delay_ms> <jitter_ms> <loss_percent>` (what a target
+    /// file's `impair` command writes when the link runs through this middlebox).
+    pub fn parse_control(line: &str) -> Result<Self, String> {
+        let n: Vec<u64> = line
+            .split_whitespace()
+            .map(|w| w.parse().map_err(|_| format!("`{w}` is not a number")))
+            .collect::<Result<_, _>>()?;
+        match n[..] {
+            [delay, jitter, loss] if loss <= 100 => Ok(Self {
+                delay: Duration::from_millis(delay),
+                jitter: Duration::from_millis(jitter),
+                loss_percent: loss as u8,
+            }),
+            _ => Err(format!("`{}`: expected <delay_ms> <jitter_ms> <loss_percent 0-100>", line.trim())),
+        }
+    }
 }
 
 /// Frames forwarded and dropped, per direction.
@@ -162,6 +180,41 @@ impl Wire {
         for c in [Controller::A, Controller::B] {
             self.set(c, Impairment::NONE);
         }
+    }
+
+    /// Also take each direction's impairment from `<dir>/wire-a.ctl` / `wire-b.ctl`
+    /// (checked every 10 ms; see [`Impairment::parse_control`]), so commands run
+    /// outside this process can impair the link. A bad line is reported and ignored.
+    pub fn follow(&mut self, dir: &Path) -> Result<(), String> {
+        let (dirs, stop) = (self.dirs.clone(), Arc::clone(&self.stop));
+        let files = [dir.join("wire-a.ctl"), dir.join("wire-b.ctl")];
+        let t = thread::Builder::new()
+            .name("wire-ctl".into())
+            .spawn(move || {
+                let mut last = [String::new(), String::new()];
+                while !stop.load(Ordering::Relaxed) {
+                    for (i, f) in files.iter().enumerate() {
+                        let text = std::fs::read_to_string(f).unwrap_or_default();
+                        if text == last[i] {
+                            continue;
+                        }
+                        match Impairment::parse_control(&text) {
+                            Ok(imp) => {
+                                if let Ok(mut x) = dirs[i].impairment.lock() {
+                                    *x = imp;
+                                }
+                            }
+                            Err(e) if !text.trim().is_empty() => eprintln!("wire: {}: {e}", f.display()),
+                            Err(_) => {}
+                        }
+                        last[i] = text;
+                    }
+                    thread::sleep(Duration::from_millis(10));
+                }
+            })
+            .map_err(|e| format!("wire control thread: {e}"))?;
+        self.threads.push(t);
+        Ok(())
     }
 
     /// Frames forwarded and dropped so far from `from`.
@@ -330,7 +383,7 @@ mod tests {
             return;
         }
         let rig = Rig::create_with_wire().expect("rig");
-        let wire = Wire::start(&rig.ns(crate::suites::rig::Host::Wire), 1).expect("wire");
+        let mut wire = Wire::start(&rig.ns(crate::suites::rig::Host::Wire), 1).expect("wire");
         let peer = std::net::Ipv4Addr::new(169, 254, 10, 2);
         let ping = |ms: u64| {
             in_namespace(&rig.ctrl_ns(Controller::A), || {
@@ -359,5 +412,31 @@ mod tests {
         wire.set(Controller::B, Impairment { delay: Duration::from_millis(100), ..Impairment::NONE });
         let delayed = ping(2_000).expect("a delayed ping");
         assert!(delayed >= Duration::from_millis(100), "{delayed:?} (clean {clean:?})");
+        // Through the control files, as a target file's `impair` command sets it.
+        let dir = crate::suites::rig::TempDir::new("wire-ctl").expect("dir");
+        wire.follow(dir.path()).expect("follow");
+        std::fs::write(dir.path().join("wire-b.ctl"), "0 0 100\n").expect("write");
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(wire.impairment(Controller::B), Impairment::CUT);
+        assert_eq!(ping(300), None, "the reply crossed a direction cut by its control file");
+        std::fs::write(dir.path().join("wire-b.ctl"), "0 0 0\n").expect("write");
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(ping(2_000).is_some(), "the control file did not clear the cut");
+    }
+
+    #[test]
+    fn control_lines_parse_or_name_what_is_wrong() {
+        assert_eq!(
+            Impairment::parse_control("150 100 0\n"),
+            Ok(Impairment {
+                delay: Duration::from_millis(150),
+                jitter: Duration::from_millis(100),
+                loss_percent: 0
+            })
+        );
+        assert_eq!(Impairment::parse_control("0 0 100"), Ok(Impairment::CUT));
+        assert!(Impairment::parse_control("0 0 101").expect_err("loss over 100").contains("0-100"));
+        assert!(Impairment::parse_control("1 x 0").expect_err("not a number").contains("`x`"));
+        assert!(Impairment::parse_control("1 2").is_err());
     }
 }
