@@ -135,6 +135,8 @@ pub fn main(args: Vec<String>) -> i32 {
         Some("bench") => run_bench(&args[1..]),
         // Run on the client host by the system suite's real-hardware target.
         Some("probe") => system::probe::main(&args[1..]),
+        // An emulated pair served for `run system --target` (the system suite's own test).
+        Some("rig") => system::ci_target::serve(&args[1..]),
         // The BMC firmware's flash and static RAM, against its budgets.
         Some("size") => firmware::size(),
         // Run by the VM suite's /init inside the guest, not by hand.

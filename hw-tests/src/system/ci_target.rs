@@ -112,3 +112,102 @@ pub fn remote_on_rig(bins: &Binaries, images: &Images) -> Result<Remote, String>
     let cfg = RemoteConfig::load(&path)?;
     Remote::new(cfg, Some(Box::new(cl)))
 }
+
+/// `hw-tests rig`: build an emulated pair with its target file, print
+/// `ready <target file>`, and keep it until stdin closes. Nothing runs on the hosts:
+/// `hw-tests run system --target <file>` starts the daemons through the file's
+/// commands, as it would on real controllers. Used by the system suite to run the
+/// documented real-hardware command end to end.
+pub fn serve(_args: &[String]) -> i32 {
+    let built = (|| -> Result<Cluster, String> {
+        let bins = crate::suites::rig::preflight()?;
+        crate::firmware::image::preflight()?;
+        let root = crate::firmware::image::target_dir()?.join("system");
+        std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+        let images = crate::firmware::image::build_images(&root, "rig-bmc", &[])?;
+        let mut cl = Cluster::new(&bins, &images)?;
+        let dir = cl.pair.dir().to_path_buf();
+        // The JBOD exists before any controller starts, as a real one does.
+        failover_linux::backend::SimDiskSet::open(
+            dir.join("disks"),
+            crate::suites::rig::DISKS,
+            Controller::A,
+        )
+        .map_err(|e| format!("disks: {e}"))?;
+        cl.wire.follow(&dir)?;
+        std::fs::write(dir.join("passphrase"), format!("{PASSPHRASE}\n"))
+            .map_err(|e| format!("passphrase: {e}"))?;
+        std::fs::write(dir.join("target.toml"), target_file(&cl)).map_err(|e| format!("target.toml: {e}"))?;
+        Ok(cl)
+    })();
+    let cl = match built {
+        Ok(cl) => cl,
+        Err(e) => {
+            eprintln!("hw-tests rig: {e}");
+            return 2;
+        }
+    };
+    println!("ready {}", cl.pair.dir().join("target.toml").display());
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+    drop(cl);
+    0
+}
+
+/// Run `hw-tests run system --target <file> --scenario <scenarios>` as a user would,
+/// against a pair served by `hw-tests rig` in another process; its summary line and
+/// case lines.
+pub fn target_file_end_to_end(scenarios: &str) -> Result<String, String> {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().map_err(|e| format!("this executable: {e}"))?;
+    let mut rig = Command::new(&exe);
+    crate::process::dies_with_runner(&mut rig);
+    let mut rig = rig
+        .arg("rig")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("hw-tests rig: {e}"))?;
+    let out = rig.stdout.take().ok_or("hw-tests rig: no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(out).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let result = (|| {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .map_err(|_| "hw-tests rig did not report ready within 120 s".to_string())?;
+        let file = line
+            .trim()
+            .strip_prefix("ready ")
+            .ok_or_else(|| format!("hw-tests rig said `{}`", line.trim()))?;
+        let run = Command::new(&exe)
+            .args(["run", "system", "--target", file, "--scenario", scenarios])
+            .output()
+            .map_err(|e| format!("hw-tests run system --target: {e}"))?;
+        let text = String::from_utf8_lossy(&run.stdout).into_owned();
+        let summary = text.lines().last().unwrap_or_default().to_owned();
+        let cases: Vec<&str> =
+            text.lines().filter(|l| l.starts_with("PASS ") || l.starts_with("FAIL ")).collect();
+        let want = format!("{} passed, 0 failed", scenarios.split(',').count() + 1);
+        if run.status.success() && summary == want {
+            Ok(format!(
+                "`hw-tests run system --target <rig>/target.toml --scenario {scenarios}`: {summary} ({})",
+                cases.join(" | ")
+            ))
+        } else {
+            Err(format!(
+                "`hw-tests run system --target {file} --scenario {scenarios}` ended {} with `{summary}` (expected `{want}`):\n{text}{}",
+                run.status,
+                String::from_utf8_lossy(&run.stderr)
+            ))
+        }
+    })();
+    drop(rig.stdin.take());
+    let _ = rig.wait();
+    result
+}

@@ -41,6 +41,10 @@ use remote::{Remote, RemoteConfig};
 use scenarios::{SCENARIOS, Scenario};
 use target::{Capability, Target};
 
+/// What the short mode runs through `--target` in a second process: a failover, a
+/// hang, and a restart of both (the passphrase from the target file).
+const TARGET_FILE_SCENARIOS: &str = "kill-failoverd,hang-host,both-reboot";
+
 /// Options of `hw-tests run system`.
 #[derive(Clone, Debug, Default)]
 pub struct SystemOpts {
@@ -259,6 +263,15 @@ pub fn run(opts: &SystemOpts) -> Vec<CaseResult> {
         results
             .extend(run_scenarios("system/via-commands", &runnable, seed, || via_commands(&bins, &images)));
         println!("system: via commands: {:.1} s", t1.elapsed().as_secs_f64());
+    }
+    if short_mode && !opts.via_commands {
+        // The documented real-hardware command itself, end to end, against a pair that
+        // another process serves.
+        let t2 = Instant::now();
+        let outcome = guarded(|| ci_target::target_file_end_to_end(TARGET_FILE_SCENARIOS));
+        let r = CaseResult { name: "system/target-file".into(), outcome, elapsed: t2.elapsed() };
+        progress(0, 1, &r);
+        results.push(r);
     }
     println!("system: {} scenario(s) in {:.1} s", results.len(), t0.elapsed().as_secs_f64());
     results

@@ -437,10 +437,12 @@ impl Remote {
                 return Err(format!("{c}: failoverctl inspect: {}", i.errors.join("; ")));
             }
             let mac = fmt_mac(&self.mac(c)?);
-            let st = self
-                .status(c)
-                .map(|s| format!("{} {}", s.status, s.epoch))
-                .unwrap_or_else(|e| format!("not answering ({e})"));
+            let st = if self.running(c)? {
+                self.status(c)
+                    .map_or_else(|e| format!("not answering ({e})"), |s| format!("{}@{}", s.status, s.epoch))
+            } else {
+                "not running".into()
+            };
             found.push(format!(
                 "{c}: {} disks, enclosure {}, {} {mac}, failoverd {st}",
                 i.disks.len(),
@@ -779,6 +781,24 @@ public_interface = "eno1"
             ],
         );
         assert_eq!(cmd, "tc qdisc replace dev ha0 root netem delay 5ms 2ms loss 100%");
+    }
+
+    #[test]
+    fn the_documented_example_parses_with_every_capability() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/target.example.toml"));
+        let c = RemoteConfig::load(path).expect("the example parses");
+        assert_eq!(c.a.hardware.disks.len(), 2);
+        assert_eq!(c.b.hardware.enclosure_i2c.as_ref().map(|e| e.address), Some(0x40));
+        let r =
+            Remote { cfg: c, probe: "hw-tests".into(), passphrase: None, macs: [None, None], _keep: None };
+        for cap in Capability::ALL {
+            assert_eq!(r.supports(cap), Ok(()), "{cap:?}");
+        }
+        let bare = RemoteConfig::parse(MINIMAL, Path::new("t.toml")).expect("parses");
+        let r =
+            Remote { cfg: bare, probe: "hw-tests".into(), passphrase: None, macs: [None, None], _keep: None };
+        assert!(r.supports(Capability::BmcPower).expect_err("not configured").contains("bmc_down"));
+        assert_eq!(r.supports(Capability::Impair), Ok(()));
     }
 
     #[test]
