@@ -5,7 +5,8 @@
 //!   every disk through A's path; A's service is killed (its host's I/O goes on):
 //!   B takes over, every disk holds B's key only, A's writes fail with RESERVATION
 //!   CONFLICT from the fence on, none of A's records lands after it, B's writer's do;
-//!   the I2C enclosure shows A's ports cut and latched; A's softdog fires (the
+//!   the I2C enclosure shows A's ports cut and latched; `failoverctl inspect`'s reader
+//!   sees the same through SG_IO, i2c-dev and gpio-sim; A's softdog fires (the
 //!   service died holding it); A restarted rejoins as standby and gets its ports back.
 //! - `sigstop-active`: A's service frozen past the timeout; B takes over; on SIGCONT A
 //!   finds its key gone, stops I/O, and its watchdog (softdog, soft_noboot) fires.
@@ -30,7 +31,8 @@ use failover_linux::backend::scsi::sg_io::SgIo;
 use failover_linux::backend::scsi::transport::{Completion, Data};
 use failover_linux::backend::scsi::{ScsiDevice, ScsiDiskSet, ScsiTransport, Timeouts};
 use failover_linux::backend::{BackendError, DiskOwnership, PeerReset};
-use failover_linux::config::PreemptMode;
+use failover_linux::config::{DiskBackend, EnclosureBackend, PreemptMode};
+use failover_linux::inspect::{KeyJson, inspect};
 use nix::sys::signal::Signal;
 
 use super::controllers::{Controllers, Enclosure, Options, WATCHDOG_S, line};
@@ -282,6 +284,7 @@ pub fn takeover_fences(ctx: &Ctx) -> Result<String, String> {
         format!("enclosure after B's takeover: PORT_ENABLE {enable:#04x} FENCE_LATCH {latch:#04x}")
     })?;
     ensure(rig.gpio.value("led-b")? == 1, || "B is MASTER but led-b is off".to_owned())?;
+    let inspected = inspect_after_takeover(&rig, b.epoch)?;
     // A's service died holding its watchdog open: softdog fires WATCHDOG_S after its
     // last kick (soft_noboot: logged, not rebooted).
     wait_softdog(fired_before, Duration::from_secs(u64::from(WATCHDOG_S) + 3))?;
@@ -308,13 +311,53 @@ pub fn takeover_fences(ctx: &Ctx) -> Result<String, String> {
     Ok(format!(
         "B MASTER {} after SIGKILL (fence {fence_ms:.1} ms on {} disks); A: {a_landed} records landed, \
          first conflict {} after the kill, {} conflicts, none landed after; B: {} records; disks hold B's key only; \
-         i2c: A cut + latched, restored on rejoin; softdog fired (A's service died holding it, seen {} after the kill)",
+         i2c: A cut + latched, restored on rejoin; {inspected}; softdog fired (A's service died holding it, seen {} after the kill)",
         ms(master_at - killed_at),
         disks.len(),
         ms(a_conflict.saturating_sub(killed_at)),
         log_a.conflicts,
         log_b.landed.len(),
         ms(fired_after.saturating_sub(killed_at)),
+    ))
+}
+
+/// `failoverctl inspect`'s reader on the real drivers after B took over at `epoch`:
+/// PR IN over SG_IO through B's paths, the enclosure CPLD over i2c-dev, the fence line
+/// A's dead service left (free, so read), and B's LED line (held by B's service, so
+/// an error line naming it).
+fn inspect_after_takeover(rig: &Rig, epoch: u64) -> Result<String, String> {
+    let chip = rig.gpio.cdev().display().to_string();
+    let seen = inspect(
+        B,
+        &DiskBackend::Scsi { devices: rig.sg_devices(B), preempt: PreemptMode::PreemptAndAbort },
+        &EnclosureBackend::I2c { bus: rig.i2c.dev.clone(), address: rig.i2c.address },
+        &[(chip.clone(), "fence-b".into(), false), (chip, "led-b".into(), false)],
+    );
+    let b_key = KeyJson::new(ReservationKey::new(B, epoch).as_u64());
+    ensure(seen.disks.len() == rig.disks.len(), || {
+        format!("inspect read {} disks: {}", seen.disks.len(), seen.render())
+    })?;
+    for d in &seen.disks {
+        ensure(d.holder.as_ref() == Some(&b_key) && d.registered == [b_key.clone()], || {
+            format!(
+                "inspect: {}: expected B@{epoch} holding and alone registered:\n{}",
+                d.name,
+                seen.render()
+            )
+        })?;
+    }
+    ensure(seen.enclosure.as_ref().is_some_and(|e| e.a_cut && !e.b_cut), || {
+        format!("inspect: the enclosure should show A cut, B connected:\n{}", seen.render())
+    })?;
+    ensure(seen.gpio.len() == 1 && seen.gpio[0].line == "fence-b" && !seen.gpio[0].asserted, || {
+        format!("inspect: fence-b should read deasserted:\n{}", seen.render())
+    })?;
+    ensure(seen.errors.len() == 1 && seen.errors[0].contains("led-b"), || {
+        format!("inspect: led-b is B's and should be one error line:\n{}", seen.render())
+    })?;
+    Ok(format!(
+        "inspect: {} disks B@{epoch} only, enclosure A cut, fence-b read, led-b refused (in use)",
+        seen.disks.len()
     ))
 }
 
