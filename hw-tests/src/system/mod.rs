@@ -61,8 +61,13 @@ pub struct SystemOpts {
     pub via_commands: bool,
 }
 
-/// The scenarios to run, in order.
-fn plan(opts: &SystemOpts) -> Result<(Vec<&'static Scenario>, Option<u64>), String> {
+/// The scenarios to run, in order. The random mode draws only from those the target
+/// offers (`offered`); named ones and the default list are taken as they are (one the
+/// target cannot run fails, naming what to configure).
+fn plan(
+    opts: &SystemOpts,
+    offered: impl Fn(&Scenario) -> bool,
+) -> Result<(Vec<&'static Scenario>, Option<u64>), String> {
     if let Some(names) = &opts.only {
         let order = names.split(',').map(scenarios::by_name).collect::<Result<_, _>>()?;
         return Ok((order, None));
@@ -71,8 +76,17 @@ fn plan(opts: &SystemOpts) -> Result<(Vec<&'static Scenario>, Option<u64>), Stri
     let seed = opts.seed.unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
     });
+    let pool: Vec<&'static Scenario> = SCENARIOS.iter().filter(|s| offered(s)).collect();
+    if pool.is_empty() {
+        return Err("the target offers no scenario".into());
+    }
     let mut rng = Rng::new(seed);
-    Ok(((0..n).map(|_| &SCENARIOS[rng.below(SCENARIOS.len() as u64) as usize]).collect(), Some(seed)))
+    Ok(((0..n).map(|_| pool[rng.below(pool.len() as u64) as usize]).collect(), Some(seed)))
+}
+
+/// What the emulated pair's own target file offers.
+fn offered_by_ci_file(s: &Scenario) -> bool {
+    s.needs.iter().all(|c| ci_target::OFFERS.contains(c))
 }
 
 /// One progress line per scenario as it ends (the full lines come in the tally).
@@ -197,13 +211,13 @@ fn via_commands(bins: &Binaries, images: &Images) -> Result<Ready, String> {
 /// Run the suite.
 pub fn run(opts: &SystemOpts) -> Vec<CaseResult> {
     let t0 = Instant::now();
-    let (order, seed) = match plan(opts) {
+    if let Some(path) = &opts.target {
+        return run_remote(path, opts, t0);
+    }
+    let (order, seed) = match plan(opts, |_| true) {
         Ok(p) => p,
         Err(e) => return fail("plan", e, t0),
     };
-    if let Some(path) = &opts.target {
-        return run_remote(path, &order, seed, t0);
-    }
     let bins = match rig::preflight() {
         Ok(b) => b,
         Err(e) => return fail("preflight", e, t0),
@@ -243,10 +257,15 @@ pub fn run(opts: &SystemOpts) -> Vec<CaseResult> {
         // fresh emulated pair. In the short mode, the scenarios its file cannot offer
         // (BMC power and BMC link control, the fence line) ran in the pass above.
         let t1 = Instant::now();
-        let (runnable, left): (Vec<&Scenario>, Vec<&Scenario>) = if opts.via_commands {
+        let (runnable, left): (Vec<&Scenario>, Vec<&Scenario>) = if opts.only.is_some() {
             (order.clone(), Vec::new())
+        } else if opts.random.is_some() {
+            match plan(opts, offered_by_ci_file) {
+                Ok((o, _)) => (o, SCENARIOS.iter().filter(|s| !offered_by_ci_file(s)).collect()),
+                Err(e) => return fail("plan", e, t0),
+            }
         } else {
-            order.iter().partition(|s| s.needs.iter().all(|c| ci_target::OFFERS.contains(c)))
+            order.iter().partition(|s| offered_by_ci_file(s))
         };
         println!(
             "system: via commands (target file, `ip netns exec` prefixes): {} scenario(s){}",
@@ -255,7 +274,7 @@ pub fn run(opts: &SystemOpts) -> Vec<CaseResult> {
                 String::new()
             } else {
                 format!(
-                    "; not offered by its file, run above only: {}",
+                    "; not offered by its file (the emulated pass runs them): {}",
                     left.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
                 )
             }
@@ -277,19 +296,22 @@ pub fn run(opts: &SystemOpts) -> Vec<CaseResult> {
     results
 }
 
-/// Run `order` against the real controllers named in the target file at `path`.
-fn run_remote(
-    path: &std::path::Path,
-    order: &[&Scenario],
-    seed: Option<u64>,
-    t0: Instant,
-) -> Vec<CaseResult> {
+/// Run the scenarios `opts` asks for against the real controllers named in the
+/// target file at `path`.
+fn run_remote(path: &std::path::Path, opts: &SystemOpts, t0: Instant) -> Vec<CaseResult> {
     let cfg = match RemoteConfig::load(path) {
         Ok(c) => c,
         Err(e) => return fail("target", e, t0),
     };
-    let checked = Remote::new(cfg.clone(), None).and_then(|mut r| r.preflight());
-    let line = match checked {
+    let mut probe = match Remote::new(cfg.clone(), None) {
+        Ok(r) => r,
+        Err(e) => return fail("target", e, t0),
+    };
+    let (order, seed) = match plan(opts, |s| s.needs.iter().all(|c| probe.supports(*c).is_ok())) {
+        Ok(p) => p,
+        Err(e) => return fail("plan", e, t0),
+    };
+    let line = match probe.preflight() {
         Ok(l) => l,
         Err(e) => return fail("preflight", e, t0),
     };
@@ -300,14 +322,43 @@ fn run_remote(
         path.display(),
         cfg.timeout_ms,
         order.len(),
-        seed.map(|s| format!(", random order, --seed {s}")).unwrap_or_default()
+        seed.map(|s| format!(", random order among those it offers, --seed {s}")).unwrap_or_default()
     );
     // A real pair is not rebuilt after a failure: it is healed and audited again.
     let heal = |t: &mut dyn Target| t.heal();
-    results.extend(run_scenarios("system", order, seed, || {
+    results.extend(run_scenarios("system", &order, seed, || {
         let r = Remote::new(cfg.clone(), None)?;
         ready(Box::new(r), heal)
     }));
     println!("system: {} scenario(s) in {:.1} s", results.len(), t0.elapsed().as_secs_f64());
     results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_random_mode_draws_only_what_the_target_offers_and_replays_by_seed() {
+        let opts = SystemOpts { random: Some(200), seed: Some(7), ..SystemOpts::default() };
+        let (order, seed) = plan(&opts, offered_by_ci_file).expect("plan");
+        assert_eq!(seed, Some(7));
+        assert_eq!(order.len(), 200);
+        assert!(order.iter().all(|s| offered_by_ci_file(s)));
+        assert!(order.iter().all(|s| s.name != "kill-bmc" && s.name != "both-links-cut"));
+        let again = plan(&opts, offered_by_ci_file).expect("plan").0;
+        assert!(order.iter().zip(&again).all(|(a, b)| a.name == b.name), "the seed replays the order");
+        let (all, _) = plan(&opts, |_| true).expect("plan");
+        assert!(all.iter().any(|s| s.name == "kill-bmc"), "200 draws of 18 include kill-bmc");
+        assert!(plan(&opts, |_| false).is_err());
+    }
+
+    #[test]
+    fn named_scenarios_are_kept_in_order_and_unknown_ones_refused() {
+        let opts = SystemOpts { only: Some("kill-bmc,flip".into()), ..SystemOpts::default() };
+        let names: Vec<_> = plan(&opts, |_| false).expect("plan").0.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["kill-bmc", "flip"]);
+        let bad = SystemOpts { only: Some("flip,flop".into()), ..SystemOpts::default() };
+        assert!(plan(&bad, |_| true).expect_err("unknown").contains("no scenario `flop`"));
+    }
 }
