@@ -141,6 +141,9 @@ pub struct Usage {
     pub rss_kb: u64,
     /// The processes' names (`/proc/PID/comm`).
     pub procs: Vec<String>,
+    /// CPU time of the daemon's own processes only, milliseconds: the simulated
+    /// watchdog's supervisor (`exe`, a stand-in for `/dev/watchdog`) left out.
+    pub daemon_cpu_ms: f64,
 }
 
 /// The false takeovers a stress or jitter run saw.
@@ -233,6 +236,10 @@ fn ticks_of(pid: i32) -> Option<u64> {
     parse_stat_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
+/// The simulated watchdog's supervisor as `/proc/PID/comm` names it (the service's own
+/// executable, run from `/proc/self/exe` with a hidden argument).
+const SIM_WATCHDOG_COMM: &str = "exe";
+
 /// CPU time and RSS of the processes in each controller's namespace over `window`.
 fn idle_usage(r: &Rig, window: Duration) -> [Usage; 2] {
     let before: [HashMap<i32, u64>; 2] =
@@ -249,13 +256,18 @@ fn idle_usage(r: &Rig, window: Duration) -> [Usage; 2] {
             let Some(t1) = ticks_of(pid) else { continue };
             // A process born during the window counts from zero.
             let t0 = before[i].get(&pid).copied().unwrap_or(0);
-            u.cpu_ms += t1.saturating_sub(t0) as f64 * 1e3 / hz;
+            let ms = t1.saturating_sub(t0) as f64 * 1e3 / hz;
+            u.cpu_ms += ms;
             u.rss_kb += std::fs::read_to_string(format!("/proc/{pid}/status"))
                 .ok()
                 .and_then(|s| parse_vm_rss_kb(&s))
                 .unwrap_or(0);
             if let Ok(name) = std::fs::read_to_string(format!("/proc/{pid}/comm")) {
-                u.procs.push(name.trim().to_owned());
+                let name = name.trim().to_owned();
+                if name != SIM_WATCHDOG_COMM {
+                    u.daemon_cpu_ms += ms;
+                }
+                u.procs.push(name);
             }
         }
     }
@@ -887,7 +899,10 @@ pub fn run(o: FailoverOpts) -> Result<(), String> {
          {} kills each, {} s of CPU stress each, {} s of heartbeat-link jitter each, {} s idle window each",
         KA_CONFS[0].advert_s, KA_CONFS[1].advert_s, o.n, o.stress_seconds, o.jitter_seconds, o.idle_seconds
     );
-    let mut p = Pair::new(&bins)?;
+    // Neither daemon does I/O here: failoverd's simulated pool workload stays off, so
+    // the idle figures compare the services alone.
+    let quiet = PairOptions { workload: false, ..PairOptions::default() };
+    let mut p = Pair::with_options(&bins, &quiet)?;
     let netem =
         if o.jitter_seconds == 0 { Err("--jitter-seconds 0".to_owned()) } else { netem_check(&p.rig) };
     // Without netem, the jitter goes through the userspace wire: the rig is built again
@@ -903,7 +918,7 @@ pub fn run(o: FailoverOpts) -> Result<(), String> {
                 "  {why}\n  the jitter goes through the userspace wire: the dedicated link runs through it"
             );
             drop(p);
-            p = Pair::with_options(&bins, &PairOptions { wire: true, ..PairOptions::default() })?;
+            p = Pair::with_options(&bins, &PairOptions { wire: true, ..quiet })?;
             (start_wire(&p).map(Jitter::Wire), Some(why))
         }
     };
@@ -1433,6 +1448,22 @@ fn report(
     for x in &s[1..] {
         let _ = write!(md, " {} |", ratio(cpu(&s[0]), cpu(x)));
     }
+    let daemon = |x: &Subject| {
+        x.idle.iter().map(|u| u.daemon_cpu_ms).sum::<f64>() / x.idle[0].window_s.max(1e-9) * 10.0
+    };
+    let _ = write!(md, "\n| idle CPU, the daemons alone (the simulated watchdog's supervisor left out) |");
+    for x in s {
+        let _ = write!(
+            md,
+            " {:.0} (A {:.0}, B {:.0}) |",
+            daemon(x),
+            x.idle[0].daemon_cpu_ms * 10.0 / x.idle[0].window_s.max(1e-9),
+            x.idle[1].daemon_cpu_ms * 10.0 / x.idle[1].window_s.max(1e-9)
+        );
+    }
+    for x in &s[1..] {
+        let _ = write!(md, " {} |", ratio(daemon(&s[0]), daemon(x)));
+    }
     let _ = write!(md, "\n| idle RSS per controller (kB, all its processes) |");
     for x in s {
         let _ = write!(md, " {:.0} (A {}, B {}) |", rss(x), x.idle[0].rss_kb, x.idle[1].rss_kb);
@@ -1577,7 +1608,13 @@ mod tests {
 
     #[test]
     fn report_has_ratios_and_the_caveat() {
-        let u = |cpu_ms, rss_kb| Usage { cpu_ms, window_s: 10.0, rss_kb, procs: vec!["x".into()] };
+        let u = |cpu_ms, rss_kb| Usage {
+            cpu_ms,
+            window_s: 10.0,
+            rss_kb,
+            procs: vec!["x".into(), "exe".into()],
+            daemon_cpu_ms: cpu_ms / 2.0,
+        };
         let subj = |name: &str, ms: f64, ft| Subject {
             name: name.into(),
             kills: [1.0, 2.0]
@@ -1604,6 +1641,10 @@ mod tests {
         );
         assert!(md.contains("keepalived only moves the IP"));
         assert!(md.contains("vrrp_rt_priority 50"));
+        assert!(
+            md.contains("| idle CPU, the daemons alone (the simulated watchdog's supervisor left out) | 100 (A 50, B 50) |"),
+            "{md}"
+        );
         assert!(md.contains("| 0 | 1 | 0 vs 1 |"), "{md}");
         assert!(
             md.contains("| false takeovers, 30 s of jitter on the heartbeat link | - | - | - vs - |"),

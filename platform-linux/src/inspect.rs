@@ -137,7 +137,7 @@ pub fn inspect(
 ) -> Inspection {
     let mut errors = Vec::new();
     let disk_list = match disks {
-        DiskBackend::Sim { path, disks } => sim_disks(path, *disks as usize, controller, &mut errors),
+        DiskBackend::Sim { path, disks, .. } => sim_disks(path, *disks as usize, controller, &mut errors),
         DiskBackend::Scsi { devices, .. } => scsi_disks(devices, &mut errors),
     };
     let enclosure = read_enclosure(enclosure, disks, &mut errors);
@@ -344,7 +344,7 @@ mod tests {
     use failover_core::node::FenceResult;
 
     fn sim(path: &Path, disks: u32) -> DiskBackend {
-        DiskBackend::Sim { path: path.to_owned(), disks }
+        DiskBackend::Sim { path: path.to_owned(), disks, workload: true }
     }
 
     fn a_at_3() -> KeyJson {

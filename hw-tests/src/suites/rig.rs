@@ -904,6 +904,10 @@ pub struct PairOptions {
     pub encrypted: bool,
     /// The dedicated link runs through a middlebox namespace ([`Rig::create_with_wire`]).
     pub wire: bool,
+    /// The simulated disks' workload runs (one record per 10 ms while active: what
+    /// the audits check for writes from a fenced node); off to measure the service
+    /// alone.
+    pub workload: bool,
 }
 
 impl Default for PairOptions {
@@ -915,6 +919,7 @@ impl Default for PairOptions {
             timeout_ms: TIMEOUT_MS,
             encrypted: false,
             wire: false,
+            workload: true,
         }
     }
 }
@@ -1314,7 +1319,7 @@ priority = 50
 lock_memory = true
 
 [backends]
-disk = {{ kind = "sim", path = "{d}/disks", disks = {DISKS} }}
+disk = {{ kind = "sim", path = "{d}/disks", disks = {DISKS}{workload} }}
 watchdog = {{ kind = "sim", path = "{d}/{lower}/watchdog", timeout_ms = {WATCHDOG_MS} }}
 enclosure = {{ kind = "sim", path = "{d}/enclosure" }}
 peer_reset = {{ kind = "sim", path = "{d}/reset" }}
@@ -1324,6 +1329,7 @@ vips = {{ kind = "netlink" }}
 socket = "{d}/{lower}/failoverd.sock"
 {bmc}
 {shared}"#,
+        workload = if o.workload { "" } else { ", workload = false" },
         bmc = if o.bmc {
             format!("\n[bmc]\nserial = \"{d}/{lower}/bmc.tty\"\nbaud = 115200\n")
         } else {

@@ -58,6 +58,7 @@ impl Cluster {
             timeout_ms: TIMEOUT_MS,
             encrypted: true,
             wire: true,
+            workload: true,
         };
         let pair = Pair::with_options(bins, &o)?;
         let wire = Wire::start(&pair.rig.ns(Host::Wire), u64::from(std::process::id()))?;

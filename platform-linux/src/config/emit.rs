@@ -63,11 +63,25 @@ enum VipsOut {
     Sim { path: String },
 }
 
+/// Serde's `skip_serializing_if` for keys whose default is `true`.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 enum DiskOut {
-    Sim { path: String, disks: u32 },
-    Scsi { devices: Vec<String>, preempt: &'static str },
+    Sim {
+        path: String,
+        disks: u32,
+        #[serde(skip_serializing_if = "is_true")]
+        workload: bool,
+    },
+    Scsi {
+        devices: Vec<String>,
+        preempt: &'static str,
+    },
 }
 
 #[derive(Serialize)]
@@ -217,7 +231,9 @@ pub(crate) fn config_toml(c: &Config) -> String {
         network,
         backends: BackendsOut {
             disk: match &b.disk {
-                DiskBackend::Sim { path: p, disks } => DiskOut::Sim { path: path(p), disks: *disks },
+                DiskBackend::Sim { path: p, disks, workload } => {
+                    DiskOut::Sim { path: path(p), disks: *disks, workload: *workload }
+                }
                 DiskBackend::Scsi { devices, preempt } => DiskOut::Scsi {
                     devices: devices.iter().map(|d| path(d)).collect(),
                     preempt: preempt.as_str(),

@@ -66,6 +66,7 @@
 //!
 //! [backends]                             # required; so is disk; the others default to none
 //! disk = { kind = "sim", path = "/tmp/disks", disks = 4 }
+//! # (sim: `workload = false` stops the simulated pool I/O, one record per 10 ms while active)
 //! # disk = { kind = "scsi", devices = ["/dev/sg1"], preempt = "preempt-and-abort" | "preempt" }
 //! watchdog = { kind = "none" }
 //! # watchdog = { kind = "sim", path = "...", timeout_ms = 1000 }

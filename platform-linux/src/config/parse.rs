@@ -778,7 +778,7 @@ fn disk(ctx: &mut Ctx, t: toml::Table) -> Option<DiskBackend> {
             let r: RawSimDisk = ctx.de(K, rest)?;
             let path = ctx.path(&format!("{K}.path"), &r.path);
             let disks = ctx.range(format!("{K}.disks"), r.disks, 1, MAX_SIM_DISKS);
-            Some(DiskBackend::Sim { path: path?, disks: disks? as u32 })
+            Some(DiskBackend::Sim { path: path?, disks: disks? as u32, workload: r.workload })
         }
         "scsi" => {
             let r: RawScsiDisk = ctx.de(K, rest)?;

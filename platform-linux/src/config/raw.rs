@@ -224,6 +224,12 @@ pub(crate) struct RawNone {}
 pub(crate) struct RawSimDisk {
     pub(crate) path: String,
     pub(crate) disks: i64,
+    #[serde(default = "yes")]
+    pub(crate) workload: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `disk = { kind = "scsi", .. }`

@@ -154,6 +154,27 @@ fn shared_part_from_the_peer_accepts_only_shared_sections() {
 }
 
 #[test]
+fn the_simulated_workload_is_on_unless_switched_off_and_round_trips() {
+    let (_dir, key) = key_dir();
+    let a = parse_with_key(A, &key);
+    assert!(matches!(a.local.backends.disk, DiskBackend::Sim { workload: true, .. }));
+    assert!(!a.to_toml().contains("workload"), "the default is not written out");
+    let text = edit(
+        "disk = { kind = \"sim\", path = \"/tmp/failoverd-demo/disks\", disks = 4 }",
+        "disk = { kind = \"sim\", path = \"/tmp/failoverd-demo/disks\", disks = 4, workload = false }",
+    );
+    let off = p(&text).expect("parses");
+    assert!(matches!(off.local.backends.disk, DiskBackend::Sim { workload: false, .. }));
+    assert_eq!(p(&off.to_toml()).expect("round trip").local.backends.disk, off.local.backends.disk);
+    let bad = edit(
+        "disk = { kind = \"sim\", path = \"/tmp/failoverd-demo/disks\", disks = 4 }",
+        "disk = { kind = \"sim\", path = \"/tmp/failoverd-demo/disks\", disks = 4, workload = \"no\" }",
+    );
+    let e = p(&bad).expect_err("a string is not a bool").to_string();
+    assert!(e.contains("backends.disk"), "{e}");
+}
+
+#[test]
 fn whole_config_round_trips_through_toml() {
     let (_dir, key) = key_dir();
     let a = parse_with_key(A, &key);

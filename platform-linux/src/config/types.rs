@@ -131,6 +131,10 @@ pub enum DiskBackend {
         path: PathBuf,
         /// How many disks it simulates.
         disks: u32,
+        /// Run the simulated pool I/O (one record per 10 ms while this controller may
+        /// do I/O), which the demo and the tests audit for writes from a fenced node.
+        /// Off for measurements of the service alone (`workload = false`).
+        workload: bool,
     },
     /// SCSI-3 persistent reservations over SG_IO.
     Scsi {

@@ -42,6 +42,9 @@ pub struct LinuxEffects {
     hard: HostHardware,
     vips: Option<VipManager>,
     io_allowed: Arc<AtomicBool>,
+    /// Told when `io_allowed` changes: the simulated workload waits on it while I/O is
+    /// not allowed instead of waking every period for nothing.
+    io_changed: tokio::sync::Notify,
     io_key: Mutex<Option<ReservationKey>>,
     pools_imported: AtomicU16,
     /// The virtual IPs are up here (raised and not dropped since).
@@ -95,6 +98,7 @@ impl LinuxEffects {
             hard,
             vips,
             io_allowed: Arc::new(AtomicBool::new(false)),
+            io_changed: tokio::sync::Notify::new(),
             io_key: Mutex::new(None),
             pools_imported: AtomicU16::new(0),
             vips_up: AtomicBool::new(false),
@@ -239,6 +243,11 @@ impl LinuxEffects {
         }
     }
 
+    fn set_io_allowed(&self, allowed: bool) {
+        self.io_allowed.store(allowed, Ordering::Release);
+        self.io_changed.notify_one();
+    }
+
     /// Start the simulated I/O workload (one record per period while I/O is allowed).
     pub fn spawn_sim_io(self: &Arc<Self>) {
         let Some(disks) = self.sim_disks.clone() else { return };
@@ -248,6 +257,8 @@ impl LinuxEffects {
             loop {
                 tokio::time::sleep(SIM_IO_PERIOD).await;
                 if !me.io_allowed.load(Ordering::Acquire) {
+                    // A permit stored by a change since the load ends this at once.
+                    me.io_changed.notified().await;
                     continue;
                 }
                 let Some(key) = me.io_key.lock().ok().and_then(|k| *k) else { continue };
@@ -305,7 +316,7 @@ impl Effects for LinuxEffects {
 
     async fn import_pools(&self, epoch: u64) -> bool {
         // Once the fence is done the disks are ours: I/O may start with the import.
-        self.io_allowed.store(true, Ordering::Release);
+        self.set_io_allowed(true);
         let ok = self.run_pool_hooks(HookRole::Import, epoch).await;
         if ok {
             let n = u16::try_from(self.store.get().shared.pools.len()).unwrap_or(u16::MAX);
@@ -361,7 +372,7 @@ impl Effects for LinuxEffects {
     }
 
     async fn export_pools(&self, epoch: u64) -> bool {
-        self.io_allowed.store(false, Ordering::Release);
+        self.set_io_allowed(false);
         let limit = Duration::from_millis(EXPORT_TIMEOUT_MS);
         let ok =
             tokio::time::timeout(limit, self.run_pool_hooks(HookRole::Export, epoch)).await.unwrap_or(false);
@@ -398,7 +409,7 @@ impl Effects for LinuxEffects {
     }
 
     fn stop_io(&self) {
-        self.io_allowed.store(false, Ordering::Release);
+        self.set_io_allowed(false);
         if let Ok(mut k) = self.io_key.lock() {
             *k = None;
         }

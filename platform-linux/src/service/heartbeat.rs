@@ -84,6 +84,39 @@ pub struct RtOptions {
     pub lock_memory: bool,
 }
 
+/// Forwards the core's watchdog kicks at most once per period. The core asks for a
+/// kick at every heartbeat (100 a second at 10 ms) while the service is healthy; the
+/// watchdog needs one a few times per timeout, and every forwarded kick wakes the
+/// executor. Dropping kicks only moves the last kick earlier, never later, so a hung
+/// service is reset no later than with every kick forwarded; when the core stops
+/// asking, no kick goes out.
+#[derive(Clone, Copy, Debug)]
+pub struct KickPacer {
+    every: std::time::Duration,
+    last: Option<std::time::Instant>,
+}
+
+impl KickPacer {
+    /// The longest period: ten kicks a second at the most.
+    pub const MAX_PERIOD: std::time::Duration = std::time::Duration::from_millis(100);
+
+    /// A pacer for a watchdog firing `timeout` after its last kick: a quarter of it,
+    /// at most [`Self::MAX_PERIOD`] (a watchdog without a timeout gets that).
+    pub fn for_timeout(timeout: Option<std::time::Duration>) -> Self {
+        let every = timeout.map_or(Self::MAX_PERIOD, |t| (t / 4).min(Self::MAX_PERIOD));
+        Self { every, last: None }
+    }
+
+    /// Whether a kick asked for at `now` goes out.
+    pub fn admit(&mut self, now: std::time::Instant) -> bool {
+        if self.last.is_some_and(|l| now.saturating_duration_since(l) < self.every) {
+            return false;
+        }
+        self.last = Some(now);
+        true
+    }
+}
+
 /// The monotonic clock the node runs on: microseconds since the service started.
 #[derive(Clone, Copy, Debug)]
 pub struct Clock(std::time::Instant);
@@ -116,6 +149,7 @@ impl Heartbeat {
         udp: UdpLink,
         serial: Option<SerialLink>,
         rt: RtOptions,
+        kicks: KickPacer,
         out: UnboundedSender<FromNode>,
     ) -> std::io::Result<Self> {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -124,7 +158,8 @@ impl Heartbeat {
         wake_tx.set_nonblocking(true)?;
         let join = std::thread::Builder::new().name("heartbeat".into()).spawn(move || {
             apply_rt(rt);
-            Loop { node, clock, udp, serial, rx, wake: wake_rx, out, stats: LinkStats::default() }.run();
+            Loop { node, clock, udp, serial, rx, wake: wake_rx, out, stats: LinkStats::default(), kicks }
+                .run();
         })?;
         Ok(Self { tx, wake: Arc::new(wake_tx), join: Some(join) })
     }
@@ -211,6 +246,7 @@ struct Loop {
     wake: UnixDatagram,
     out: UnboundedSender<FromNode>,
     stats: LinkStats,
+    kicks: KickPacer,
 }
 
 impl Loop {
@@ -322,6 +358,9 @@ impl Loop {
             }
         }
         while let Some(a) = self.node.poll_action() {
+            if a == Action::KickWatchdog && !self.kicks.admit(std::time::Instant::now()) {
+                continue;
+            }
             let _ = self.out.send(FromNode::Action(a));
         }
         while let Some(e) = self.node.poll_event() {
@@ -347,5 +386,35 @@ fn take_frame(
             }
         }
         Err(_) => stats.rejected(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::KickPacer;
+
+    #[test]
+    fn kicks_go_out_at_most_once_a_period_and_the_first_at_once() {
+        let mut p = KickPacer::for_timeout(Some(Duration::from_secs(5)));
+        let t0 = Instant::now();
+        assert!(p.admit(t0), "the first kick goes out");
+        // Heartbeats every 10 ms for one second: one kick per 100 ms.
+        let sent = (1..=100).filter(|i| p.admit(t0 + Duration::from_millis(10 * i))).count();
+        assert_eq!(sent, 10);
+    }
+
+    #[test]
+    fn the_period_is_a_quarter_of_a_short_timeout() {
+        let mut p = KickPacer::for_timeout(Some(Duration::from_millis(200)));
+        let t0 = Instant::now();
+        assert!(p.admit(t0));
+        assert!(!p.admit(t0 + Duration::from_millis(49)));
+        assert!(p.admit(t0 + Duration::from_millis(50)));
+        let mut none = KickPacer::for_timeout(None);
+        assert!(none.admit(t0));
+        assert!(!none.admit(t0 + Duration::from_millis(99)));
+        assert!(none.admit(t0 + Duration::from_millis(100)));
     }
 }

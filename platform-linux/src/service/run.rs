@@ -24,7 +24,7 @@ use super::control::ServiceControl;
 use super::effects::{HostHardware, LinuxEffects};
 use super::escrow::KeyVault;
 use super::executor::{self, Effects, EventLog};
-use super::heartbeat::{Clock, Heartbeat, NodeSender, RtOptions, ToNode};
+use super::heartbeat::{Clock, Heartbeat, KickPacer, NodeSender, RtOptions, ToNode};
 use super::store::{ConfigStore, hex_digest};
 use super::sync::SyncService;
 
@@ -69,7 +69,7 @@ type OpenedDisks = (Arc<dyn DiskOwnership>, Option<Arc<SimDiskSet>>);
 
 fn open_disks(c: &Config) -> Result<OpenedDisks, StartError> {
     match &c.local.backends.disk {
-        DiskBackend::Sim { path, disks } => {
+        DiskBackend::Sim { path, disks, .. } => {
             let set = SimDiskSet::open(path, *disks as usize, c.local.controller)
                 .map_err(|e| backend_err("backends.disk", e))?;
             let set = Arc::new(set);
@@ -291,7 +291,12 @@ pub async fn run(config_path: &Path) -> Result<(), StartError> {
         priority: Some(i32::from(c.local.realtime.priority)),
         lock_memory: c.local.realtime.lock_memory,
     };
-    let heartbeat = Heartbeat::spawn(node, clock, udp, serial, rt, tx)
+    let kicks = KickPacer::for_timeout(match &c.local.backends.watchdog {
+        WatchdogBackend::None => None,
+        WatchdogBackend::Sim { timeout, .. } => Some(*timeout),
+        WatchdogBackend::Device { timeout_s, .. } => Some(StdDuration::from_secs(u64::from(*timeout_s))),
+    });
+    let heartbeat = Heartbeat::spawn(node, clock, udp, serial, rt, kicks, tx)
         .map_err(|source| StartError::Io { what: "heartbeat thread", source })?;
     let sender = heartbeat.sender();
 
@@ -325,7 +330,9 @@ pub async fn run(config_path: &Path) -> Result<(), StartError> {
     // them. Remove every configured VIP before any action runs: the node's actions
     // queue up until the executor below starts, so a takeover's RaiseVips comes after.
     effects.drop_vips().await;
-    effects.spawn_sim_io();
+    if matches!(c.local.backends.disk, DiskBackend::Sim { workload: true, .. }) {
+        effects.spawn_sim_io();
+    }
     let log = EventLog::default();
     let (delivered_tx, delivered_rx) = unbounded_channel();
     tokio::spawn(executor::run(effects.clone(), sender.clone(), rx, log.clone(), delivered_tx));
