@@ -187,6 +187,9 @@ struct Subject {
     idle: [Usage; 2],
     /// Where the gratuitous ARPs went.
     garp: String,
+    /// The slowest kill, with what the survivor reported of its takeover (failoverd
+    /// only; empty for keepalived, which reports no timeline).
+    slowest: String,
 }
 
 impl Subject {
@@ -959,7 +962,8 @@ fn failoverd(p: &mut Pair, o: FailoverOpts, how: &Result<Jitter, String>) -> Res
     p.settled()?;
     let realtime = [A, B].map(|c| realtime_summary(&p.rig.ctrl_ns(c)));
     let idle = idle_usage(&p.rig, Duration::from_secs(o.idle_seconds));
-    let kills = failoverd_takeovers(p, &mut hosts, o.n)?;
+    let mut slowest = String::new();
+    let kills = failoverd_takeovers(p, &mut hosts, o.n, &mut slowest)?;
     drop(hosts);
     let stress = if o.stress_seconds == 0 {
         Stress::skipped("--stress-seconds 0")
@@ -1008,13 +1012,20 @@ fn failoverd(p: &mut Pair, o: FailoverOpts, how: &Result<Jitter, String>) -> Res
         realtime,
         idle,
         garp: format!("failoverd's own (rtnetlink + gratuitous ARP on {PUB_IF})"),
+        slowest,
     })
 }
 
 /// With both daemons started: settle, then `n` times kill the active and measure the
 /// takeover, restarting the killed one each time (as `bench failover-netns` does, with
 /// the TCP measurement and the killed host's death on the public segment added).
-fn failoverd_takeovers(p: &mut Pair, hosts: &mut Hosts, n: usize) -> Result<Vec<Kill>, String> {
+/// `n` kills of the active; the slowest one's timeline goes to `slowest`.
+fn failoverd_takeovers(
+    p: &mut Pair,
+    hosts: &mut Hosts,
+    n: usize,
+    slowest: &mut String,
+) -> Result<Vec<Kill>, String> {
     let (mut active, mut epoch) = p.settled()?;
     let client_ns = p.rig.client_ns();
     let mut kills = Vec::new();
@@ -1026,6 +1037,20 @@ fn failoverd_takeovers(p: &mut Pair, hosts: &mut Hosts, n: usize) -> Result<Vec<
         let k = kill_and_watch(&client_ns, hosts, active, || p.signal(active, Signal::SIGKILL))?;
         p.kill(active)?;
         let s = p.wait_status(survivor, SETTLE_LIMIT, "to become MASTER", |s| s.status == "MASTER")?;
+        let timeline = s.last_failover.as_ref().map_or_else(
+            || "no timeline".to_owned(),
+            |f| {
+                let v = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), |x| format!("{x:.1}"));
+                format!(
+                    "{}: detect {}, fence {}, import {}, total {} ms",
+                    f.cause,
+                    v(f.detect_ms),
+                    v(f.fence_ms),
+                    v(f.import_ms),
+                    v(f.total_ms)
+                )
+            },
+        );
         ensure(s.epoch == epoch + 1, || {
             format!("{survivor} took over at epoch {}, expected {}", s.epoch, epoch + 1)
         })?;
@@ -1033,12 +1058,15 @@ fn failoverd_takeovers(p: &mut Pair, hosts: &mut Hosts, n: usize) -> Result<Vec<
         // The killed host comes back as after a reset (see `bench::rejoin`).
         bench::rejoin(p, active, epoch + 1, || hosts.revive(active))?;
         println!(
-            "  round {:>2}: killed {active} -> {survivor} at epoch {}: ARP {:.1} ms, TCP {:.1} ms",
+            "  round {:>2}: killed {active} -> {survivor} at epoch {}: ARP {:.1} ms, TCP {:.1} ms ({timeline})",
             i + 1,
             epoch + 1,
             k.arp_ms,
             k.tcp_ms
         );
+        if kills.iter().all(|x: &Kill| x.arp_ms < k.arp_ms) {
+            *slowest = format!("round {} (ARP {:.1} ms): the survivor's {timeline}", i + 1, k.arp_ms);
+        }
         kills.push(k);
         active = survivor;
         epoch += 1;
@@ -1300,6 +1328,7 @@ fn keepalived_subject(
             realtime,
             idle,
             garp,
+            slowest: String::new(),
         })
     })();
     res.map_err(|e| {
@@ -1535,6 +1564,9 @@ fn report(
     for x in s {
         let v: Vec<String> = x.kills.iter().map(|k| format!("{:.1}/{:.1}", k.arp_ms, k.tcp_ms)).collect();
         let _ = writeln!(md, "- {}: {}", x.name, v.join(", "));
+        if !x.slowest.is_empty() {
+            let _ = writeln!(md, "  - slowest: {}", x.slowest);
+        }
     }
     md
 }
@@ -1626,6 +1658,11 @@ mod tests {
             realtime: ["x SCHED_FIFO 50; VmLck 100 kB".into(), "x SCHED_FIFO 50; VmLck 100 kB".into()],
             idle: [u(100.0, 4000), u(100.0, 4000)],
             garp: "logged gratuitous ARP lines on pub0 ×2".into(),
+            slowest: if name == "failoverd" {
+                "round 2 (ARP 20.0 ms): the survivor's peer_silent: ...".into()
+            } else {
+                String::new()
+            },
         };
         let md = report(
             FailoverOpts::default(),
@@ -1641,6 +1678,7 @@ mod tests {
         );
         assert!(md.contains("keepalived only moves the IP"));
         assert!(md.contains("vrrp_rt_priority 50"));
+        assert_eq!(md.matches("  - slowest: round 2 (ARP 20.0 ms)").count(), 1, "{md}");
         assert!(
             md.contains("| idle CPU, the daemons alone (the simulated watchdog's supervisor left out) | 100 (A 50, B 50) |"),
             "{md}"
