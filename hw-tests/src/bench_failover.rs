@@ -239,6 +239,20 @@ fn ticks_of(pid: i32) -> Option<u64> {
     parse_stat_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
+/// One idle CPU row: per subject both controllers' `ms` per 10 s (and each), then the
+/// ratios ours / theirs.
+fn cpu_row(md: &mut String, s: &[Subject], label: &str, ms: impl Fn(&Usage) -> f64) {
+    let per10 = |u: &Usage| ms(u) * 10.0 / u.window_s.max(1e-9);
+    let both = |x: &Subject| x.idle.iter().map(&per10).sum::<f64>();
+    let _ = write!(md, "\n| {label} |");
+    for x in s {
+        let _ = write!(md, " {:.0} (A {:.0}, B {:.0}) |", both(x), per10(&x.idle[0]), per10(&x.idle[1]));
+    }
+    for x in &s[1..] {
+        let _ = write!(md, " {} |", ratio(both(&s[0]), both(x)));
+    }
+}
+
 /// The simulated watchdog's supervisor as `/proc/PID/comm` names it (the service's own
 /// executable, run from `/proc/self/exe` with a hidden argument).
 const SIM_WATCHDOG_COMM: &str = "exe";
@@ -1461,38 +1475,11 @@ fn report(
         }
     }
     blank_ratios(&mut md);
-    let cpu =
-        |x: &Subject| x.idle.iter().map(|u| u.cpu_ms).sum::<f64>() / x.idle[0].window_s.max(1e-9) * 10.0;
     let rss = |x: &Subject| x.idle.iter().map(|u| u.rss_kb as f64).sum::<f64>() / 2.0;
-    let _ = write!(md, "\n| idle CPU, both controllers (ms per 10 s) |");
-    for x in s {
-        let _ = write!(
-            md,
-            " {:.0} (A {:.0}, B {:.0}) |",
-            cpu(x),
-            x.idle[0].cpu_ms * 10.0 / x.idle[0].window_s.max(1e-9),
-            x.idle[1].cpu_ms * 10.0 / x.idle[1].window_s.max(1e-9)
-        );
-    }
-    for x in &s[1..] {
-        let _ = write!(md, " {} |", ratio(cpu(&s[0]), cpu(x)));
-    }
-    let daemon = |x: &Subject| {
-        x.idle.iter().map(|u| u.daemon_cpu_ms).sum::<f64>() / x.idle[0].window_s.max(1e-9) * 10.0
-    };
-    let _ = write!(md, "\n| idle CPU, the daemons alone (the simulated watchdog's supervisor left out) |");
-    for x in s {
-        let _ = write!(
-            md,
-            " {:.0} (A {:.0}, B {:.0}) |",
-            daemon(x),
-            x.idle[0].daemon_cpu_ms * 10.0 / x.idle[0].window_s.max(1e-9),
-            x.idle[1].daemon_cpu_ms * 10.0 / x.idle[1].window_s.max(1e-9)
-        );
-    }
-    for x in &s[1..] {
-        let _ = write!(md, " {} |", ratio(daemon(&s[0]), daemon(x)));
-    }
+    cpu_row(&mut md, s, "idle CPU, both controllers (ms per 10 s)", |u| u.cpu_ms);
+    cpu_row(&mut md, s, "idle CPU, the daemons alone (the simulated watchdog's supervisor left out)", |u| {
+        u.daemon_cpu_ms
+    });
     let _ = write!(md, "\n| idle RSS per controller (kB, all its processes) |");
     for x in s {
         let _ = write!(md, " {:.0} (A {}, B {}) |", rss(x), x.idle[0].rss_kb, x.idle[1].rss_kb);

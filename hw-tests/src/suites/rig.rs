@@ -908,6 +908,8 @@ pub struct PairOptions {
     /// the audits check for writes from a fenced node); off to measure the service
     /// alone.
     pub workload: bool,
+    /// The simulated watchdog's timeout.
+    pub watchdog_ms: u64,
 }
 
 impl Default for PairOptions {
@@ -920,6 +922,7 @@ impl Default for PairOptions {
             encrypted: false,
             wire: false,
             workload: true,
+            watchdog_ms: WATCHDOG_MS,
         }
     }
 }
@@ -1320,7 +1323,7 @@ lock_memory = true
 
 [backends]
 disk = {{ kind = "sim", path = "{d}/disks", disks = {DISKS}{workload} }}
-watchdog = {{ kind = "sim", path = "{d}/{lower}/watchdog", timeout_ms = {WATCHDOG_MS} }}
+watchdog = {{ kind = "sim", path = "{d}/{lower}/watchdog", timeout_ms = {watchdog_ms} }}
 enclosure = {{ kind = "sim", path = "{d}/enclosure" }}
 peer_reset = {{ kind = "sim", path = "{d}/reset" }}
 vips = {{ kind = "netlink" }}
@@ -1330,6 +1333,7 @@ socket = "{d}/{lower}/failoverd.sock"
 {bmc}
 {shared}"#,
         workload = if o.workload { "" } else { ", workload = false" },
+        watchdog_ms = o.watchdog_ms,
         bmc = if o.bmc {
             format!("\n[bmc]\nserial = \"{d}/{lower}/bmc.tty\"\nbaud = 115200\n")
         } else {

@@ -31,6 +31,10 @@ pub const HEARTBEAT_MS: u64 = 20;
 /// ([`crate::firmware::image::TEST_TIMINGS`]), so a dead host is reported by its BMC before path H times out,
 /// as on real hardware with the production 50 ms BMC timings.
 pub const TIMEOUT_MS: u64 = 300;
+/// The hosts' simulated watchdog: well above the longest stall a scenario makes a
+/// healthy host go through (`standby-stall`: 3 timeouts; `hang-host` resumes the old
+/// active once the takeover is seen), so it fires only on a host that stays hung.
+pub const WATCHDOG_MS: u64 = 3_000;
 /// The pool's passphrase.
 pub const PASSPHRASE: &str = "correct horse battery staple";
 
@@ -59,6 +63,7 @@ impl Cluster {
             encrypted: true,
             wire: true,
             workload: true,
+            watchdog_ms: WATCHDOG_MS,
         };
         let pair = Pair::with_options(bins, &o)?;
         let wire = Wire::start(&pair.rig.ns(Host::Wire), u64::from(std::process::id()))?;

@@ -100,10 +100,11 @@ impl KickPacer {
     /// The longest period: ten kicks a second at the most.
     pub const MAX_PERIOD: std::time::Duration = std::time::Duration::from_millis(100);
 
-    /// A pacer for a watchdog firing `timeout` after its last kick: a quarter of it,
-    /// at most [`Self::MAX_PERIOD`] (a watchdog without a timeout gets that).
+    /// A pacer for a watchdog firing `timeout` after its last kick: a tenth of it (so
+    /// pacing costs at most a tenth of the margin), at most [`Self::MAX_PERIOD`] (a
+    /// watchdog without a timeout gets that).
     pub fn for_timeout(timeout: Option<std::time::Duration>) -> Self {
-        let every = timeout.map_or(Self::MAX_PERIOD, |t| (t / 4).min(Self::MAX_PERIOD));
+        let every = timeout.map_or(Self::MAX_PERIOD, |t| (t / 10).min(Self::MAX_PERIOD));
         Self { every, last: None }
     }
 
@@ -406,8 +407,8 @@ mod tests {
     }
 
     #[test]
-    fn the_period_is_a_quarter_of_a_short_timeout() {
-        let mut p = KickPacer::for_timeout(Some(Duration::from_millis(200)));
+    fn the_period_is_a_tenth_of_a_short_timeout() {
+        let mut p = KickPacer::for_timeout(Some(Duration::from_millis(500)));
         let t0 = Instant::now();
         assert!(p.admit(t0));
         assert!(!p.admit(t0 + Duration::from_millis(49)));
