@@ -48,7 +48,8 @@ pub const BENCHES: &[(&str, &str)] = &[
 
 const USAGE: &str = "usage: hw-tests run <suite>|all [--seeds N] [--seed S] [--deviations K] [--horizon-factor F]\n       hw-tests run system [--scenario S[,S..]] [--random N --seed S] [--target FILE | --via-commands]\n       hw-tests probe vip --interface I --vip V\n       hw-tests bench failover-netns [--n N] [--stress-seconds S]\n       hw-tests bench failover [--n N] [--stress-seconds S] [--idle-seconds I] [--jitter-seconds J]\n       hw-tests size\n       hw-tests list";
 
-fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>, String> {
+/// The value after `name` in `args`, parsed; `None` when `name` is absent.
+pub(crate) fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>, String> {
     match args.iter().position(|a| a == name) {
         None => Ok(None),
         Some(i) => {

@@ -4,7 +4,7 @@
 //! where `tc netem` would be, the BMC console log where a console server would be),
 //! loaded and driven by [`Remote`] exactly as a file for real controllers is.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use failover_core::wire::Controller;
 
@@ -99,18 +99,26 @@ fn toml_quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// A fresh emulated pair behind a [`Remote`] loaded from its target file (written to
-/// `<dir>/target.toml`); nothing runs on it yet.
-pub fn remote_on_rig(bins: &Binaries, images: &Images) -> Result<Remote, String> {
+/// A fresh emulated pair as real controllers would be found: the JBOD present (it
+/// exists before any controller starts), the wire following its control files, the
+/// passphrase and the target file written; nothing runs on the hosts. Its target file.
+fn prepare(bins: &Binaries, images: &Images) -> Result<(Cluster, PathBuf), String> {
     let mut cl = Cluster::new(bins, images)?;
     let dir = cl.pair.dir().to_path_buf();
+    failover_linux::backend::SimDiskSet::open(dir.join("disks"), crate::suites::rig::DISKS, Controller::A)
+        .map_err(|e| format!("disks: {e}"))?;
     cl.wire.follow(&dir)?;
     std::fs::write(dir.join("passphrase"), format!("{PASSPHRASE}\n"))
         .map_err(|e| format!("passphrase: {e}"))?;
     let path = dir.join("target.toml");
     std::fs::write(&path, target_file(&cl)).map_err(|e| format!("{}: {e}", path.display()))?;
-    let cfg = RemoteConfig::load(&path)?;
-    Remote::new(cfg, Some(Box::new(cl)))
+    Ok((cl, path))
+}
+
+/// A fresh emulated pair behind a [`Remote`] loaded from its target file.
+pub fn remote_on_rig(bins: &Binaries, images: &Images) -> Result<Remote, String> {
+    let (cl, path) = prepare(bins, images)?;
+    Remote::new(RemoteConfig::load(&path)?, Some(Box::new(cl)))
 }
 
 /// `hw-tests rig`: build an emulated pair with its target file, print
@@ -119,35 +127,22 @@ pub fn remote_on_rig(bins: &Binaries, images: &Images) -> Result<Remote, String>
 /// commands, as it would on real controllers. Used by the system suite to run the
 /// documented real-hardware command end to end.
 pub fn serve(_args: &[String]) -> i32 {
-    let built = (|| -> Result<Cluster, String> {
+    let built = (|| {
         let bins = crate::suites::rig::preflight()?;
         crate::firmware::image::preflight()?;
         let root = crate::firmware::image::target_dir()?.join("system");
         std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
         let images = crate::firmware::image::build_images(&root, "rig-bmc", &[])?;
-        let mut cl = Cluster::new(&bins, &images)?;
-        let dir = cl.pair.dir().to_path_buf();
-        // The JBOD exists before any controller starts, as a real one does.
-        failover_linux::backend::SimDiskSet::open(
-            dir.join("disks"),
-            crate::suites::rig::DISKS,
-            Controller::A,
-        )
-        .map_err(|e| format!("disks: {e}"))?;
-        cl.wire.follow(&dir)?;
-        std::fs::write(dir.join("passphrase"), format!("{PASSPHRASE}\n"))
-            .map_err(|e| format!("passphrase: {e}"))?;
-        std::fs::write(dir.join("target.toml"), target_file(&cl)).map_err(|e| format!("target.toml: {e}"))?;
-        Ok(cl)
+        prepare(&bins, &images)
     })();
-    let cl = match built {
-        Ok(cl) => cl,
+    let (cl, path) = match built {
+        Ok(x) => x,
         Err(e) => {
             eprintln!("hw-tests rig: {e}");
             return 2;
         }
     };
-    println!("ready {}", cl.pair.dir().join("target.toml").display());
+    println!("ready {}", path.display());
     let _ = std::io::Write::flush(&mut std::io::stdout());
     let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
     drop(cl);

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cli::flag;
 use crate::suites::rig::{arp_who_has, fmt_mac, parse_neighbour, ping, run_cmd};
 
 /// One look at the VIP from the client.
@@ -44,25 +45,12 @@ pub fn main(args: &[String]) -> i32 {
                 "usage: hw-tests probe vip --interface I --vip V [--wait-ms N] [--ping-timeout-ms N]".into(),
             );
         }
-        let value = |name: &str| -> Result<Option<&str>, String> {
-            match args.iter().position(|a| a == name) {
-                None => Ok(None),
-                Some(i) => {
-                    args.get(i + 1).map(|v| Some(v.as_str())).ok_or_else(|| format!("{name} needs a value"))
-                }
-            }
-        };
         let ms = |name: &str, default: u64| -> Result<Duration, String> {
-            value(name)?
-                .map_or(Ok(default), |v| {
-                    v.parse().map_err(|_| format!("{name}: `{v}` is not a number of milliseconds"))
-                })
-                .map(Duration::from_millis)
+            Ok(Duration::from_millis(flag(args, name)?.unwrap_or(default)))
         };
-        let interface = value("--interface")?.ok_or("--interface is required")?;
-        let vip = value("--vip")?.ok_or("--vip is required")?;
-        let vip: Ipv4Addr = vip.parse().map_err(|_| format!("--vip: `{vip}` is not an IPv4 address"))?;
-        probe_vip(interface, vip, ms("--wait-ms", 50)?, ms("--ping-timeout-ms", 500)?)
+        let interface: String = flag(args, "--interface")?.ok_or("--interface is required")?;
+        let vip: Ipv4Addr = flag(args, "--vip")?.ok_or("--vip is required")?;
+        probe_vip(&interface, vip, ms("--wait-ms", 50)?, ms("--ping-timeout-ms", 500)?)
     };
     match run() {
         Ok(p) => match serde_json::to_string(&p) {
